@@ -1,0 +1,176 @@
+"""`citebot run | reindex | ask | chat | eval`: thin commands over the engine.
+
+Every command takes --config, --corpus and --index after its name. A user's mistake (bad config,
+missing corpus, malformed question file) ends in one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import evaluate, render
+from .config import TOKEN_ENV, Config, load_config
+from .engine import Engine
+from .errors import UserError
+
+log = logging.getLogger("citebot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
+    try:
+        config = load_config(args.config, os.environ, corpus=args.corpus, index=args.index)
+        return args.command(args, config)
+    except UserError as error:
+        print(f"citebot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="config file (default: ./config.yaml if present)")
+    common.add_argument("--corpus", type=Path, help="folder of documents (overrides the config)")
+    common.add_argument("--index", type=Path, help="folder for the built index (overrides the config)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    parser = argparse.ArgumentParser(prog="citebot", description="Answers questions from documents, citing them.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="the Telegram bot, or the console chat without a token")
+    run.set_defaults(command=_run)
+
+    reindex = commands.add_parser("reindex", parents=[common], help="rebuild the index from the corpus")
+    reindex.set_defaults(command=_reindex)
+
+    ask = commands.add_parser("ask", parents=[common], help="answer one question (or JSON lines on stdin)")
+    ask.add_argument("question", nargs="?", help="the question; omit with --jsonl")
+    ask.add_argument("-k", type=int, default=None, help="number of results (default: answer.top_k)")
+    form = ask.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print the answer as JSON")
+    form.add_argument("--jsonl", action="store_true", help='read {"chat", "text"} lines on stdin, write answers')
+    ask.set_defaults(command=_ask)
+
+    chat = commands.add_parser("chat", parents=[common], help="an interactive console conversation")
+    chat.set_defaults(command=_chat)
+
+    run_eval = commands.add_parser("eval", parents=[common], help="measure answers against a question file")
+    run_eval.add_argument("file", type=Path, help="questions in the format of shared/eval/dev.yaml")
+    run_eval.add_argument("--json", action="store_true", help="print the figures as JSON")
+    run_eval.set_defaults(command=_eval)
+    return parser
+
+
+def _notice(message: str) -> None:
+    print(f"citebot: {message}", file=sys.stderr)
+
+
+def _engine(config: Config, k: int | None = None, progress: bool = False) -> Engine:
+    if k is not None:
+        if not 1 <= k <= 50:
+            raise UserError(f"-k must be between 1 and 50 (got {k})")
+        from dataclasses import replace
+
+        config = replace(config, answer=replace(config.answer, top_k=k))
+    return Engine(config, notify=_notice, progress=progress)
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    if not config.telegram.token:
+        _notice(f"no Telegram token configured (telegram.token or {TOKEN_ENV}): starting the console chat")
+        return _chat(args, config)
+    raise UserError("the Telegram bot is not available in this version yet; use `citebot chat`")
+
+
+def _reindex(args: argparse.Namespace, config: Config) -> int:
+    report = _engine(config, progress=True).reindex()
+    print(
+        f"indexed {report.documents} documents, {report.passages} passages, "
+        f"{report.vocabulary} terms in {report.seconds:.2f} s → {config.index}"
+    )
+    for skipped in report.skipped:
+        print(f"skipped {skipped.doc_id}: {skipped.reason}")
+    return 0
+
+
+def _ask(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(config, args.k)
+    if args.jsonl:
+        return _ask_lines(engine, sys.stdin, sys.stdout)
+    if not args.question:
+        raise UserError('ask needs a question, e.g. citebot ask "When was the declaration signed?" (or --jsonl)')
+    answer = engine.ask(args.question)
+    if args.json:
+        print(json.dumps(render.answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print(render.console_text(answer))
+    return 0
+
+
+def _ask_lines(engine: Engine, lines: TextIO, out: TextIO) -> int:
+    """One JSON answer per input line, in order; a bad line gets an error object, not a stop."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict) or not isinstance(request.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+        except ValueError as error:
+            out.write(json.dumps({"line": number, "error": f"not a question: {error}"}) + "\n")
+            out.flush()
+            continue
+        chat = request.get("chat")
+        chat = "" if chat is None else str(chat)
+        reply = render.answer_json(engine.ask(request["text"], chat=chat))
+        out.write(json.dumps({"chat": chat, **reply}, ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def _chat(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(config)
+    index = engine.index
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(
+            f"citebot — {len(index.documents)} documents, {len(index)} passages from {config.corpus}.\n"
+            "Ask a question; :quit (or Ctrl-D) leaves, :sources lists the documents."
+        )
+    while True:
+        try:
+            question = input("you> " if interactive else "")
+        except EOFError:
+            return 0
+        command = question.strip().lower()
+        if command in (":quit", ":q", ":exit"):
+            return 0
+        if command == ":sources":
+            for doc in index.documents:
+                print(f"  {doc.doc_id}: {doc.title} ({doc.passage_count} passages)")
+            continue
+        if not command:
+            continue
+        print(render.console_text(engine.ask(question, chat="console")), end="\n\n", flush=True)
+
+
+def _eval(args: argparse.Namespace, config: Config) -> int:
+    questions = evaluate.load_questions(args.file)
+    engine = _engine(config)
+    report = evaluate.run(questions, lambda question, chat: engine.ask(question, chat=chat))
+    if args.json:
+        print(json.dumps(evaluate.to_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(evaluate.format_table(report))
+    return 0

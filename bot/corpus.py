@@ -1,0 +1,330 @@
+"""Reads a corpus folder into plain-text Documents, whatever the format and encoding of each file.
+
+Usage::
+
+    corpus = load_corpus(Path("corpus"))
+    for doc in corpus.documents:
+        print(doc.doc_id, doc.title)
+    for skipped in corpus.skipped:
+        print("skipped", skipped.doc_id, skipped.reason)
+
+One unreadable file never stops the rest: it becomes a `Skipped` entry with a short reason the user
+can act on. Only a folder that cannot be used at all raises `CorpusError`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import os
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import charset_normalizer
+import yaml
+from bs4 import BeautifulSoup, Tag
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError
+
+from bot.errors import CorpusError, DocumentError
+
+_TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+_MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+_HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED_SUFFIXES: frozenset[str] = _TEXT_SUFFIXES | _HTML_SUFFIXES | {".pdf"}
+
+SIDECAR_SUFFIX = ".meta.yaml"
+_TITLE_MAX = 100
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*$\n?", re.DOTALL | re.MULTILINE)
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+_HTML_HIDDEN = ["script", "style", "noscript", "template", "head"]
+_HTML_BLOCKS = [
+    "p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote",
+    "pre", "table", "ul", "ol", "dl", "dt", "dd", "header", "footer", "br",
+]
+# Private-use characters mark block and row boundaries while BeautifulSoup flattens the tree, so
+# that the HTML's own newlines can be treated as the plain whitespace they are.
+_BLOCK_MARK = "\ue000"
+_LINE_MARK = "\ue001"
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    """A supported file found in the corpus; sizes and mtimes let the index notice changes."""
+
+    doc_id: str
+    path: Path
+    size: int
+    mtime_ns: int
+    sidecar_mtime_ns: int = 0  # of its `.meta.yaml` file; 0 when there is none
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document as plain text; paragraphs are separated by blank lines."""
+
+    doc_id: str
+    title: str
+    text: str
+    path: Path
+    url: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file that could not be turned into a document, and why, so the user can fix it."""
+
+    doc_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Everything read from a folder: the documents and the files left out."""
+
+    documents: tuple[Document, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    """What a format reader extracts before metadata and title fallbacks are applied."""
+
+    text: str
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def list_corpus_files(folder: Path) -> list[CorpusFile]:
+    """Supported files under folder, recursively, sorted by doc_id; hidden entries are ignored.
+
+    Sidecar metadata files end in `.meta.yaml`, which is not a supported suffix, so they are never
+    listed as documents.
+    """
+    if not folder.exists():
+        raise CorpusError(f"corpus folder {folder} does not exist")
+    if not folder.is_dir():
+        raise CorpusError(f"corpus folder {folder} is not a folder")
+    root = folder.absolute()
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+        for name in filenames:
+            path = Path(dirpath, name)
+            supported = path.suffix.lower() in SUPPORTED_SUFFIXES
+            if name.startswith(".") or not supported or not path.is_file():
+                continue
+            stat = path.stat()
+            doc_id = path.relative_to(root).as_posix()
+            sidecar = path.with_name(name + SIDECAR_SUFFIX)
+            sidecar_mtime_ns = sidecar.stat().st_mtime_ns if sidecar.is_file() else 0
+            files.append(CorpusFile(doc_id, path, stat.st_size, stat.st_mtime_ns, sidecar_mtime_ns))
+    return sorted(files, key=lambda file: file.doc_id)
+
+
+def load_corpus(folder: Path, files: list[CorpusFile] | None = None) -> Corpus:
+    """Read every file, turning each unreadable one into a Skipped entry instead of failing."""
+    if files is None:
+        files = list_corpus_files(folder)
+    if not files:
+        suffixes = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise CorpusError(f"no supported files in {folder} (looking for {suffixes})")
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for file in files:
+        try:
+            documents.append(read_document(file))
+        except DocumentError as exc:
+            skipped.append(Skipped(file.doc_id, str(exc)))
+    documents.sort(key=lambda doc: doc.doc_id)
+    return Corpus(tuple(documents), tuple(skipped))
+
+
+def read_document(file: CorpusFile) -> Document:
+    """Read one file of any supported format; DocumentError says why it cannot be used."""
+    suffix = file.path.suffix.lower()
+    try:
+        data = file.path.read_bytes()
+        sidecar = _read_sidecar(file.path)
+    except OSError as exc:
+        raise DocumentError(f"cannot read file: {exc.strerror or exc}") from exc
+    if suffix in _HTML_SUFFIXES:
+        content = _html_content(data)
+    elif suffix == ".pdf":
+        content = _pdf_content(data)
+    else:
+        content = _text_content(data, markdown=suffix in _MARKDOWN_SUFFIXES)
+    metadata = {**content.metadata, **sidecar}
+    title = _clean_title(_meta_str(metadata.pop("title", "")))
+    url = _meta_str(metadata.pop("url", "")).strip() or None
+    if not title and content.title:
+        title = _clean_title(content.title)
+    if not title:
+        title = _clean_title(next(line for line in content.text.split("\n") if line.strip()))
+    pairs = sorted(
+        (str(key), _meta_str(value)) for key, value in metadata.items() if value is not None
+    )
+    return Document(file.doc_id, title, content.text, file.path, url, tuple(pairs))
+
+
+def _text_content(data: bytes, *, markdown: bool) -> _Content:
+    """Decode a text file and take off its front matter; Markdown stays raw so spans match."""
+    text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    metadata: dict[str, Any] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        metadata = _parse_yaml(match.group(1), "front matter", first_line=2)
+        text = text[match.end() :]
+    text = text.strip()
+    if not text:
+        raise DocumentError("empty document")
+    heading = _ATX_HEADING.search(text) if markdown else None
+    return _Content(text, heading.group(1) if heading else None, metadata)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 first, since valid UTF-8 is almost never anything else; then guess the encoding."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DocumentError("looks like a binary file") from None
+    if b"\x00" in data:
+        raise DocumentError("looks like a binary file")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise DocumentError("not valid UTF-8 and no encoding could be detected")
+    # Western European text often fits several code pages equally well (é, è, à are in all of
+    # them); charset_normalizer then keeps the first it tried, cp1250, though cp1252 is commoner.
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    return str(next((m for m in tied if m.encoding == "cp1252"), best))
+
+
+def _html_content(data: bytes) -> _Content:
+    """Visible text of an HTML page: one paragraph per block element, one line per table row."""
+    try:
+        markup: str | bytes = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError:
+        markup = data  # BeautifulSoup then honours <meta charset> or guesses
+    soup = BeautifulSoup(markup, "html.parser")
+    title = _tag_text(soup.title) or _tag_text(soup.find("h1"))
+    for tag in soup.find_all(_HTML_HIDDEN):
+        tag.decompose()
+    for tag in soup.find_all(_HTML_BLOCKS):
+        if tag.find_parent("tr") is None:
+            tag.insert_before(_BLOCK_MARK)
+            tag.insert_after(_BLOCK_MARK)
+    for tag in soup.find_all("tr"):
+        tag.insert_before(_LINE_MARK)
+        tag.insert_after(_LINE_MARK)
+    for tag in soup.find_all(["td", "th"]):
+        tag.insert_after(" ")
+    blocks = []
+    for block in soup.get_text().split(_BLOCK_MARK):
+        lines = [" ".join(line.split()) for line in block.split(_LINE_MARK)]
+        if any(lines):
+            blocks.append("\n".join(line for line in lines if line))
+    if not blocks:
+        raise DocumentError("no text in HTML")
+    return _Content("\n\n".join(blocks), title or None)
+
+
+def _tag_text(tag: Tag | None) -> str:
+    return " ".join(tag.get_text().split()) if isinstance(tag, Tag) else ""
+
+
+def _pdf_content(data: bytes) -> _Content:
+    """Text of every page, pages separated by a blank line; damaged files give a short reason."""
+    with _quiet_pypdf():
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            pages = [page.extract_text() or "" for page in reader.pages]
+            info = reader.metadata
+            title = str(info.title or "") if info else ""
+        except FileNotDecryptedError as exc:
+            raise DocumentError("PDF could not be read: encrypted with a password") from exc
+        except Exception as exc:  # pypdf raises many exception types on damaged files
+            raise DocumentError(f"PDF could not be read: {_short(exc)}") from exc
+    texts = [page.replace("\r\n", "\n").replace("\r", "\n").strip() for page in pages]
+    text = "\n\n".join(page for page in texts if page)
+    if not text:
+        raise DocumentError("no extractable text (scanned PDF?)")
+    return _Content(text, title.strip() or None)
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs and warns about every flaw it repairs; the Skipped reason is enough for users."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _short(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    detail = lines[0] if lines else type(exc).__name__
+    return detail if len(detail) <= 120 else detail[:119] + "…"
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    """Metadata from `<file name>.meta.yaml` next to the file, which wins over front matter."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}
+    return _parse_yaml(sidecar.read_bytes(), sidecar.name, first_line=1)
+
+
+def _parse_yaml(source: str | bytes, where: str, *, first_line: int) -> dict[str, Any]:
+    """A YAML mapping (empty is fine), or a DocumentError naming where and what is wrong."""
+    try:
+        value = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or _short(exc)
+        at = f" at line {mark.line + first_line}" if mark is not None else ""
+        raise DocumentError(f"bad YAML in {where}{at}: {problem}") from exc
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DocumentError(f"bad YAML in {where}: expected key: value pairs")
+    return value
+
+
+def _meta_str(value: Any) -> str:
+    """Metadata values as text: lists joined by commas, a missing value as an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(_meta_str(item) for item in value)
+    return str(value)
+
+
+def _clean_title(title: str) -> str:
+    """One line, at most 100 characters, cut at a word boundary so it reads well in a citation."""
+    title = " ".join(title.split())
+    if len(title) <= _TITLE_MAX:
+        return title
+    cut = title[: _TITLE_MAX - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "…"

@@ -1,0 +1,182 @@
+"""The one text pipeline for passages and questions: fold, tokenize, drop stopwords, stem, alias.
+
+Passages and questions go through the same `Analyzer`, so a word matches whatever its case,
+accents, inflection or spelling variant (alias groups) — and BM25 sees the very same tokens
+that rank-bm25 would be given.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import Stemmer
+
+# Letters that Unicode does not decompose into a base letter plus an accent.
+_UNDECOMPOSABLE = str.maketrans(
+    {"ı": "i", "ə": "e", "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
+)
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+
+# Wikipedia-style reference markers: [12], [note 3], [citation needed].
+REFERENCE_MARKER = re.compile(r"\[(?:\d+|note \d+|[a-z]|citation needed)\]", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have haven't
+    having he he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll
+    i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself no nor
+    not of off on once only or other ought our ours ourselves out over own same shan't she she'd
+    she'll she's should shouldn't so some such than that that's the their theirs them themselves
+    then there there's these they they'd they'll they're they've this those through to too under
+    until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where
+    where's which while who who's whom why why's will with won't would wouldn't you you'd you'll
+    you're you've your yours yourself yourselves s t d ll m re ve
+    """.split()
+)
+
+STEMMER_VERSION = f"snowball-english/{Stemmer.version()}"
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of text: 'Şuşa' and 'SUSA' both become 'susa'."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of text, reference markers dropped, possessive "'s" removed."""
+    folded = fold(REFERENCE_MARKER.sub(" ", text))
+    result = []
+    for word in _WORD.findall(folded):
+        if word.endswith("'s"):
+            word = word[:-2]
+        result.append(word.replace("'", ""))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class AliasGroup:
+    """Spellings of one name; every spelling is indexed and searched as the first one."""
+
+    spellings: tuple[str, ...]
+
+
+class Analyzer:
+    """Text → index tokens: folded words, stopwords out, stemmed, alias spellings made one."""
+
+    def __init__(self, alias_groups: Sequence[AliasGroup] = ()) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+        self._stem_cache: dict[str, str] = {}
+        # Each alias spelling as a tuple of stems → the canonical spelling's stems.
+        self._aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for group in alias_groups:
+            canonical = tuple(self._stems(words(group.spellings[0])))
+            for spelling in group.spellings:
+                variant = tuple(self._stems(words(spelling)))
+                if variant and canonical:
+                    self._aliases[variant] = canonical
+        self._longest_alias = max((len(v) for v in self._aliases), default=0)
+
+    def _stems(self, folded_words: Iterable[str]) -> list[str]:
+        stems = []
+        for word in folded_words:
+            if word in STOPWORDS:
+                continue
+            stem = self._stem_cache.get(word)
+            if stem is None:
+                stem = self._stem_cache[word] = self._stemmer.stemWord(word)
+            stems.append(stem)
+        return stems
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens BM25 indexes and searches for text (passage or question alike)."""
+        stems = self._stems(words(text))
+        if not self._aliases:
+            return stems
+        return self._apply_aliases(stems)
+
+    def term(self, word: str) -> str | None:
+        """The index token of a single word, or None for a stopword."""
+        tokens = self.tokens(word)
+        return tokens[0] if len(tokens) == 1 else None
+
+    def _apply_aliases(self, stems: list[str]) -> list[str]:
+        result: list[str] = []
+        i = 0
+        while i < len(stems):
+            for length in range(min(self._longest_alias, len(stems) - i), 0, -1):
+                canonical = self._aliases.get(tuple(stems[i : i + length]))
+                if canonical is not None:
+                    result.extend(canonical)
+                    i += length
+                    break
+            else:
+                result.append(stems[i])
+                i += 1
+        return result
+
+
+# --- sentences ----------------------------------------------------------------------------
+
+# Words after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr vs etc e.g i.e no nos fig al approx inc ltd co corp gen col lt "
+    "sgt capt gov sen rep jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[[^\]\n]{1,20}\])*(?=\s+)")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Character spans of the sentences in text[start:end], each line break also ending one.
+
+    Lines are kept apart so a table row or a list item is a sentence of its own; within a line
+    a sentence ends at . ! ? followed by space, unless the word before is an abbreviation or an
+    initial (U.S., J. Smith).
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    line_start = start
+    while line_start < end:
+        newline = text.find("\n", line_start, end)
+        line_end = end if newline == -1 else newline
+        spans.extend(_line_sentences(text, line_start, line_end))
+        line_start = line_end + 1
+    return spans
+
+
+def _line_sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    sentence_start = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        before = text[sentence_start : match.start()].rsplit(None, 1)
+        last_word = before[-1].lower().rstrip(".") if before else ""
+        if text[match.start()] == "." and (
+            last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()) or _is_initialism(last_word)
+        ):
+            continue
+        following = text[match.end() : end].lstrip()
+        if following and following[0].islower():
+            continue
+        yield from _trimmed(text, sentence_start, match.end())
+        sentence_start = match.end()
+    yield from _trimmed(text, sentence_start, end)
+
+
+def _is_initialism(word: str) -> bool:
+    """U.S, e.g, N.A.T.O: letters separated by periods."""
+    return "." in word and all(len(part) <= 2 for part in word.split("."))
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        yield (start, end)

@@ -1,0 +1,365 @@
+"""Tests for bot.corpus: real files of every format in tmp_path, read the way the bot reads them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from bot.corpus import (
+    SUPPORTED_SUFFIXES,
+    Corpus,
+    CorpusFile,
+    Document,
+    list_corpus_files,
+    load_corpus,
+    read_document,
+)
+from bot.errors import CorpusError, DocumentError
+
+SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+FRENCH = (
+    "Le château se trouve près de la forêt. Les élèves étudient à l'école chaque matin. "
+    "Où est le garçon qui a oublié son cahier ? Il fait très beau aujourd'hui, "
+    "et nous allons déjeuner au café après la leçon de français.\n"
+)
+RUSSIAN = (
+    "Отношения между двумя странами были установлены в январе тысяча девятьсот девяносто "
+    "второго года. Посольство работает в столице. Обе стороны подписали декларацию "
+    "о союзнических отношениях и договорились о сотрудничестве в области образования.\n"
+)
+
+
+def make_pdf(text: str, title: str | None = None) -> bytes:
+    """A minimal one-page PDF showing `text` in Helvetica, with correct xref offsets."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    if title is not None:
+        objects.append(b"<< /Title (" + title.encode("latin-1") + b") >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    info = b" /Info %d 0 R" % len(objects) if title is not None else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, info)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def read(folder: Path, name: str, content: str | bytes) -> Document:
+    """Write one file and read it back as a Document."""
+    write(folder, name, content)
+    (file,) = [f for f in list_corpus_files(folder) if f.doc_id == name]
+    return read_document(file)
+
+
+def skip_reason(folder: Path, name: str, content: str | bytes) -> str:
+    write(folder, name, content)
+    (file,) = [f for f in list_corpus_files(folder) if f.doc_id == name]
+    with pytest.raises(DocumentError) as info:
+        read_document(file)
+    return str(info.value)
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+
+def test_lists_supported_files_recursively_sorted_by_posix_id(tmp_path: Path) -> None:
+    for name in ["b.txt", "a.md", "sub/deeper/c.html", "sub/b.PDF", "x.markdown", "y.htm"]:
+        write(tmp_path, name, "text")
+    files = list_corpus_files(tmp_path)
+    assert [f.doc_id for f in files] == [
+        "a.md", "b.txt", "sub/b.PDF", "sub/deeper/c.html", "x.markdown", "y.htm",
+    ]
+    first = files[0]
+    assert first.path == (tmp_path / "a.md").absolute()
+    assert first.size == 4
+    assert first.mtime_ns == (tmp_path / "a.md").stat().st_mtime_ns
+
+
+def test_listing_ignores_hidden_unsupported_and_sidecar_files(tmp_path: Path) -> None:
+    write(tmp_path, "keep.txt", "text")
+    write(tmp_path, ".hidden.txt", "text")
+    write(tmp_path, ".git/notes.md", "text")
+    write(tmp_path, "sub/.cache/page.html", "text")
+    write(tmp_path, "image.png", b"\x89PNG")
+    write(tmp_path, "notes.docx", b"PK")
+    write(tmp_path, "keep.txt.meta.yaml", "title: x\n")
+    (tmp_path / "folder.txt").mkdir()
+    assert [f.doc_id for f in list_corpus_files(tmp_path)] == ["keep.txt"]
+
+
+def test_missing_folder_is_a_corpus_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(CorpusError, match="nowhere"):
+        list_corpus_files(missing)
+    with pytest.raises(CorpusError, match="nowhere"):
+        load_corpus(missing)
+
+
+def test_a_file_instead_of_a_folder_is_a_corpus_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "single.txt", "text")
+    with pytest.raises(CorpusError, match="single.txt"):
+        load_corpus(path)
+
+
+def test_folder_without_supported_files_is_a_corpus_error(tmp_path: Path) -> None:
+    write(tmp_path, "image.png", b"\x89PNG")
+    with pytest.raises(CorpusError) as info:
+        load_corpus(tmp_path)
+    message = str(info.value)
+    assert str(tmp_path) in message
+    assert all(suffix in message for suffix in SUPPORTED_SUFFIXES)
+
+
+# --- plain text ------------------------------------------------------------------------------
+
+
+def test_utf8_text_takes_its_title_from_the_first_line(tmp_path: Path) -> None:
+    source = "\n\n  Türkiye   and Azerbaijan \r\nFirst paragraph.\r\n\r\nSecond.\r"
+    doc = read(tmp_path, "a.txt", source)
+    assert doc.title == "Türkiye and Azerbaijan"
+    assert doc.text == "Türkiye   and Azerbaijan \nFirst paragraph.\n\nSecond."
+    assert doc.doc_id == "a.txt"
+    assert doc.url is None
+    assert doc.metadata == ()
+
+
+def test_long_title_is_cut_at_a_word_boundary(tmp_path: Path) -> None:
+    first_line = "word " * 40
+    doc = read(tmp_path, "long.txt", first_line + "\n\nBody.")
+    assert len(doc.title) <= 100
+    assert doc.title.endswith("word…")
+
+
+@pytest.mark.parametrize(("text", "encoding"), [(FRENCH, "latin-1"), (RUSSIAN, "cp1251")])
+def test_legacy_encodings_are_detected(tmp_path: Path, text: str, encoding: str) -> None:
+    doc = read(tmp_path, "legacy.txt", (text * 3).encode(encoding))
+    assert doc.text == (text * 3).strip()
+
+
+def test_utf8_bom_is_stripped(tmp_path: Path) -> None:
+    doc = read(tmp_path, "bom.txt", b"\xef\xbb\xbfTitle line\n\nBody.\n")
+    assert doc.title == "Title line"
+    assert doc.text.startswith("Title line")
+
+
+def test_utf16_with_bom_is_text_not_binary(tmp_path: Path) -> None:
+    doc = read(tmp_path, "wide.txt", "Wide title\n\nBody ü.".encode("utf-16"))
+    assert doc.title == "Wide title"
+    assert doc.text == "Wide title\n\nBody ü."
+
+
+def test_binary_and_empty_files_are_skipped_while_the_rest_loads(tmp_path: Path) -> None:
+    write(tmp_path, "good.txt", "Good title\n\nGood text.")
+    write(tmp_path, "binary.txt", b"GIF89a\x00\x01\x02\x00\xff\xfe")
+    write(tmp_path, "empty.md", "")
+    write(tmp_path, "blank.txt", " \n\t\r\n")
+    corpus = load_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["good.txt"]
+    assert {s.doc_id: s.reason for s in corpus.skipped} == {
+        "binary.txt": "looks like a binary file",
+        "blank.txt": "empty document",
+        "empty.md": "empty document",
+    }
+
+
+def test_a_folder_whose_files_are_all_skipped_returns_no_documents(tmp_path: Path) -> None:
+    write(tmp_path, "empty.txt", "")
+    corpus = load_corpus(tmp_path)
+    assert corpus == Corpus(documents=(), skipped=corpus.skipped)
+    assert len(corpus.skipped) == 1
+
+
+def test_an_unreadable_path_becomes_a_document_error(tmp_path: Path) -> None:
+    folder = tmp_path / "dir.txt"
+    folder.mkdir()
+    file = CorpusFile("dir.txt", folder, 0, 0)
+    with pytest.raises(DocumentError, match="cannot read file: Is a directory"):
+        read_document(file)
+    assert load_corpus(tmp_path, [file]).skipped[0].reason.startswith("cannot read file")
+
+
+# --- Markdown and metadata -------------------------------------------------------------------
+
+
+def test_markdown_title_is_the_first_heading_and_text_stays_raw(tmp_path: Path) -> None:
+    source = "Intro line.\n\n## The  *Real* Title ##\n\nBody text.\n"
+    doc = read(tmp_path, "notes.md", source)
+    assert doc.title == "The *Real* Title"
+    assert doc.text == source.strip()
+
+
+def test_front_matter_sets_title_url_and_metadata(tmp_path: Path) -> None:
+    source = (
+        "---\ntitle: From Front Matter\nurl: https://example.org/a\nauthor: Ann\n"
+        "year: 2021\ntags: [x, y]\n---\n# Heading\n\nBody.\n"
+    )
+    doc = read(tmp_path, "fm.md", source)
+    assert doc.title == "From Front Matter"
+    assert doc.url == "https://example.org/a"
+    assert doc.metadata == (("author", "Ann"), ("tags", "x, y"), ("year", "2021"))
+    assert doc.text == "# Heading\n\nBody."
+
+
+def test_bad_front_matter_names_the_problem(tmp_path: Path) -> None:
+    reason = skip_reason(tmp_path, "bad.txt", "---\ntitle: ok\nurl: [unclosed\n---\nBody.\n")
+    assert reason.startswith("bad YAML in front matter")
+
+
+def test_sidecar_metadata_overrides_front_matter(tmp_path: Path) -> None:
+    write(tmp_path, "a.md.meta.yaml", "title: Sidecar Title\nsource: archive\n")
+    doc = read(tmp_path, "a.md", "---\ntitle: Front\nauthor: Ann\n---\nBody.\n")
+    assert doc.title == "Sidecar Title"
+    assert doc.metadata == (("author", "Ann"), ("source", "archive"))
+
+
+def test_bad_sidecar_is_a_document_error(tmp_path: Path) -> None:
+    write(tmp_path, "page.html.meta.yaml", "- just\n- a list\n")
+    reason = skip_reason(tmp_path, "page.html", "<p>Text</p>")
+    assert reason == "bad YAML in page.html.meta.yaml: expected key: value pairs"
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html>
+<html><head><title> Page &amp; Title </title><style>p { color: red }</style>
+<script>var hidden = 1;</script></head>
+<body>
+<noscript>Enable JS</noscript>
+<h1>Heading</h1>
+<p>First <b>bold</b>   paragraph,
+spread over lines &mdash; with&nbsp;entities &lt;ok&gt;.</p>
+<!-- a comment -->
+<div>Second<br>third</div>
+<table>
+  <tr><th>Country</th><th>Year</th></tr>
+  <tr><td><p>Türkiye</p></td><td>1991</td></tr>
+  <tr><td>Azerbaijan</td><td>1992</td></tr>
+</table>
+<ul><li>one</li><li>two</li></ul>
+<script>alert("no")</script>
+</body></html>
+"""
+
+
+def test_html_is_read_as_paragraphs_with_table_rows_as_lines(tmp_path: Path) -> None:
+    doc = read(tmp_path, "page.html", PAGE)
+    assert doc.title == "Page & Title"
+    assert doc.text == (
+        "Heading\n\n"
+        "First bold paragraph, spread over lines — with entities <ok>.\n\n"
+        "Second\n\nthird\n\n"
+        "Country Year\nTürkiye 1991\nAzerbaijan 1992\n\n"
+        "one\n\ntwo"
+    )
+
+
+def test_html_title_falls_back_to_the_first_h1(tmp_path: Path) -> None:
+    doc = read(tmp_path, "page.htm", "<body><p>Intro</p><h1>Main  heading</h1></body>")
+    assert doc.title == "Main heading"
+
+
+def test_html_meta_charset_is_honoured(tmp_path: Path) -> None:
+    html = f'<html><head><meta charset="windows-1251"></head><body><p>{RUSSIAN}</p></body></html>'
+    doc = read(tmp_path, "ru.html", html.encode("cp1251"))
+    assert doc.text == RUSSIAN.strip()
+
+
+def test_html_without_text_is_skipped(tmp_path: Path) -> None:
+    html = "<html><head><title>T</title></head><body> <script>x()</script></body>"
+    reason = skip_reason(tmp_path, "blank.html", html)
+    assert reason == "no text in HTML"
+
+
+def test_sidecar_metadata_on_html(tmp_path: Path) -> None:
+    write(tmp_path, "page.html.meta.yaml", "url: https://example.org/page\nlang: en\n")
+    doc = read(tmp_path, "page.html", PAGE)
+    assert doc.title == "Page & Title"
+    assert doc.url == "https://example.org/page"
+    assert doc.metadata == (("lang", "en"),)
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def test_pdf_text_is_extracted(tmp_path: Path) -> None:
+    doc = read(tmp_path, "hello.pdf", make_pdf("Hello PDF world"))
+    assert doc.text == "Hello PDF world"
+    assert doc.title == "Hello PDF world"
+
+
+def test_pdf_title_comes_from_its_metadata_and_sidecar_wins(tmp_path: Path) -> None:
+    assert read(tmp_path, "a.pdf", make_pdf("Body", title="Info Title")).title == "Info Title"
+    write(tmp_path, "b.pdf.meta.yaml", "title: Report 2021\nurl: https://example.org/r.pdf\n")
+    doc = read(tmp_path, "b.pdf", make_pdf("Body", title="Info Title"))
+    assert (doc.title, doc.url) == ("Report 2021", "https://example.org/r.pdf")
+
+
+def test_truncated_pdf_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    data = make_pdf("Hello PDF world")
+    write(tmp_path, "ok.txt", "Fine\n")
+    write(tmp_path, "broken.pdf", data[: len(data) // 2])
+    corpus = load_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["ok.txt"]
+    (skipped,) = corpus.skipped
+    assert skipped.doc_id == "broken.pdf"
+    assert skipped.reason.startswith("PDF could not be read: ")
+
+
+def encrypted_pdf(user_password: str) -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(make_pdf("Secret text")))
+    writer.encrypt(user_password, owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_pdf_encrypted_with_a_password_is_skipped(tmp_path: Path) -> None:
+    reason = skip_reason(tmp_path, "locked.pdf", encrypted_pdf("secret"))
+    assert reason == "PDF could not be read: encrypted with a password"
+
+
+def test_pdf_encrypted_with_an_empty_password_is_read(tmp_path: Path) -> None:
+    assert read(tmp_path, "open.pdf", encrypted_pdf("")).text == "Secret text"
+
+
+def test_pdf_without_text_is_skipped(tmp_path: Path) -> None:
+    reason = skip_reason(tmp_path, "scan.pdf", make_pdf(""))
+    assert reason == "no extractable text (scanned PDF?)"
+
+
+# --- the shipped corpus ----------------------------------------------------------------------
+
+
+def test_shipped_corpus_loads_with_titles() -> None:
+    corpus = load_corpus(SHIPPED_CORPUS)
+    assert corpus.skipped == ()
+    assert len(corpus.documents) == 5
+    assert all(doc.title and doc.text for doc in corpus.documents)
+    assert corpus.documents[0].doc_id.startswith("000_")
+    assert corpus.documents[0].title == "Relations between Türkiye and Azerbaijan"
