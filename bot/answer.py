@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .index import Hit, Index, passage_tokens
-from .text import Analyzer, sentence_spans
+from .chunking import table_header_at
+from .text import Analyzer, fold, sentence_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +17,7 @@ class AnswerSettings:
     """How many results a reply offers and how sure it must be to answer rather than abstain."""
 
     top_k: int = 3
-    threshold: float = 0.35
+    threshold: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +49,47 @@ class Answer:
 MAX_QUESTION_CHARS = 2000
 _CANDIDATES = 30
 _DUPLICATE_OVERLAP = 0.6
+_TYPE_BONUS = 0.25
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = re.compile(rf"\b(?:{_MONTH}\b|1[0-9]{{3}}s?\b|20[0-9]{{2}}s?\b|\d{{4}}-\d\d-\d\d\b)", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozens?|several|half)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+# What a question asks for, by its opening words; the sentence that answers tends to contain it.
+_EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"\b(?:when|since when|what year|which year|what date|what day|in what year)\b"), _DATE),
+    (re.compile(r"\b(?:how many|how much|how long|how old|how often|what percentage|what number)\b"), _NUMBER),
+    (re.compile(r"\b(?:who|whom|whose|where|which country|which city|what country|what city)\b"), _NAME),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A hit with the evidence used to rank it: its best sentence and how well that answers."""
+
+    hit: Hit
+    sentence: tuple[int, int]
+    row_header: str
+    sentence_score: float
+    passage_cover: float
+    rank: float
 
 
 def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSettings) -> Answer:
-    """Search the index for a question and cite the best passages with their answering sentences."""
+    """Search the index for a question and cite the best passages with their answering sentences.
+
+    BM25 finds candidates; each is then judged by its best sentence — how much of the question's
+    weight (IDF) that sentence holds, and whether it has what the question asks for (a date for
+    "when", a number for "how many", a name for "who") — so the passage that states the answer
+    outranks one that merely repeats the question's words.
+    """
     question = " ".join(question.split())
     if not question:
         return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
@@ -61,38 +100,86 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
     if not hits:
         return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")
     weights = _term_weights(query, index)
-    results = _collapse_duplicates(index, analyzer, hits, settings.top_k)
-    cited = tuple(_result(index, analyzer, hit, also_in, weights) for hit, also_in in results)
-    confidence = _confidence(index, analyzer, results[0][0], cited[0], weights)
+    expects = _expected_pattern(question)
+    best_score = max(hits[0].score, 1e-9)
+    candidates = sorted(
+        (_judge(index, analyzer, hit, weights, expects, best_score) for hit in hits),
+        key=lambda c: (-c.rank, c.hit.passage),
+    )
+    kept = _collapse_duplicates(index, analyzer, candidates, settings.top_k)
+    cited = tuple(_result(index, candidate, also_in) for candidate, also_in in kept)
+    top = kept[0][0]
+    confidence = max(0.0, min(1.0, 0.6 * top.sentence_score + 0.4 * top.passage_cover))
     answered = confidence >= settings.threshold
     note = "" if answered else "The documents don't seem to answer this. The closest passages:"
     return Answer(question, answered, round(confidence, 4), cited, note=note)
 
 
+def _expected_pattern(question: str) -> re.Pattern[str] | None:
+    folded = fold(question)
+    for asks, pattern in _EXPECTS:
+        if asks.search(folded):
+            return pattern
+    return None
+
+
 def _term_weights(query: Sequence[str], index: Index) -> dict[str, float]:
-    """How much each distinct query term matters: its IDF, and the most for a word no document has."""
+    """How much each distinct query term matters: its IDF (at least a little), most for unknown words."""
     rarest = math.log((len(index) + 0.5) / 0.5)
-    return {term: (index.term_idf(term) if term in index.term_ids else rarest) for term in dict.fromkeys(query)}
+    return {
+        term: (max(index.term_idf(term), 0.05) if term in index.term_ids else rarest) ** 2 for term in dict.fromkeys(query)
+    }
+
+
+def _coverage(terms: set[str], weights: dict[str, float]) -> float:
+    """Share of the question's term weight that a piece of text contains."""
+    return sum(w for term, w in weights.items() if term in terms) / sum(weights.values())
+
+
+def _judge(
+    index: Index,
+    analyzer: Analyzer,
+    hit: Hit,
+    weights: dict[str, float],
+    expects: re.Pattern[str] | None,
+    best_score: float,
+) -> _Candidate:
+    passage = index.passages[hit.passage]
+    document_text = index.document_texts[index.document_position[passage.doc_id]]
+    best: tuple[float, tuple[int, int], str] = (-1.0, (0, len(passage.text)), "")
+    for start, end in sentence_spans(passage.text):
+        sentence = passage.text[start:end]
+        row_header = table_header_at(document_text, passage.span[0] + start)
+        terms = set(analyzer.tokens(f"{row_header}\n{sentence}" if row_header else sentence))
+        score = _coverage(terms, weights)
+        if expects is not None and expects.search(sentence):
+            score += _TYPE_BONUS
+        if score > best[0]:
+            best = (score, (start, end), row_header)
+    sentence_score, span, row_header = best
+    passage_cover = _coverage(set(passage_tokens(analyzer, passage)), weights)
+    rank = 0.4 * max(hit.score, 0.0) / best_score + 0.6 * sentence_score
+    return _Candidate(hit, span, row_header, min(sentence_score, 1.0), passage_cover, rank)
 
 
 def _collapse_duplicates(
-    index: Index, analyzer: Analyzer, hits: Sequence[Hit], k: int
-) -> list[tuple[Hit, tuple[str, ...]]]:
-    """The k best hits, each near-duplicate from another document folded into the one above it."""
-    kept: list[tuple[Hit, set[str], list[str]]] = []
-    for hit in hits:
-        passage = index.passages[hit.passage]
+    index: Index, analyzer: Analyzer, candidates: Sequence[_Candidate], k: int
+) -> list[tuple[_Candidate, tuple[str, ...]]]:
+    """The k best candidates, each near-duplicate from another document folded into the one above it."""
+    kept: list[tuple[_Candidate, set[str], list[str]]] = []
+    for candidate in candidates:
+        passage = index.passages[candidate.hit.passage]
         tokens = set(passage_tokens(analyzer, passage))
         for earlier, earlier_tokens, also_in in kept:
             if _overlap(tokens, earlier_tokens) >= _DUPLICATE_OVERLAP:
                 doc_id = passage.doc_id
-                if doc_id != index.passages[earlier.passage].doc_id and doc_id not in also_in:
+                if doc_id != index.passages[earlier.hit.passage].doc_id and doc_id not in also_in:
                     also_in.append(doc_id)
                 break
         else:
             if len(kept) < k:
-                kept.append((hit, tokens, []))
-    return [(hit, tuple(also_in)) for hit, _, also_in in kept]
+                kept.append((candidate, tokens, []))
+    return [(candidate, tuple(also_in)) for candidate, _, also_in in kept]
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
@@ -102,44 +189,18 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def _result(index: Index, analyzer: Analyzer, hit: Hit, also_in: tuple[str, ...], weights: dict[str, float]) -> Result:
-    passage = index.passages[hit.passage]
-    document = index.document_of(hit.passage)
-    start, end = _best_sentence(passage.text, analyzer, weights)
+def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Result:
+    passage = index.passages[candidate.hit.passage]
+    document = index.document_of(candidate.hit.passage)
+    start, end = candidate.sentence
     return Result(
         doc_id=passage.doc_id,
         title=document.title,
         ordinal=passage.ordinal,
         text=passage.text,
         highlight=passage.text[start:end],
-        score=round(hit.score, 6),
+        score=round(candidate.hit.score, 6),
         also_in=also_in,
-        header=passage.header,
+        header=candidate.row_header,
         url=document.url,
     )
-
-
-def _best_sentence(text: str, analyzer: Analyzer, weights: dict[str, float]) -> tuple[int, int]:
-    """The span of the sentence carrying most of the question's weight (the earliest on ties)."""
-    best_span, best_score = (0, len(text)), -1.0
-    for span in sentence_spans(text):
-        score = _coverage(set(analyzer.tokens(text[span[0] : span[1]])), weights)
-        if score > best_score:
-            best_span, best_score = span, score
-    return best_span
-
-
-def _coverage(terms: set[str], weights: dict[str, float]) -> float:
-    """Share of the question's term weight that a piece of text contains."""
-    total = sum(max(w, 0.0) for w in weights.values())
-    if total <= 0:
-        return 0.0
-    return sum(max(w, 0.0) for term, w in weights.items() if term in terms) / total
-
-
-def _confidence(index: Index, analyzer: Analyzer, hit: Hit, top: Result, weights: dict[str, float]) -> float:
-    """How much of the question the best passage and its best sentence cover, in [0, 1]."""
-    passage = index.passages[hit.passage]
-    passage_cover = _coverage(set(passage_tokens(analyzer, passage)), weights)
-    sentence_cover = _coverage(set(analyzer.tokens(top.highlight)), weights)
-    return max(0.0, min(1.0, 0.5 * passage_cover + 0.5 * sentence_cover))

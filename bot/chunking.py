@@ -16,6 +16,8 @@ from .text import sentence_spans
 
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
 _HEADER_LINE_MAX = 80
+_NUMBERED_LINE = re.compile(r"^\s*\d{1,4}\.\s")
+_CITATION_WORDS = re.compile(r"\b(?:retrieved|archived|accessed|isbn|doi|issn)\b", re.IGNORECASE)
 _TABLE_LINE_MAX = 100
 
 
@@ -92,6 +94,8 @@ def _passage(doc_id: str, ordinal: int, text: str, group: list[_Unit]) -> Passag
 def _units(text: str, max_chars: int) -> list[_Unit]:
     units: list[_Unit] = []
     for block, (start, end) in enumerate(_blocks(text)):
+        if _is_reference_list(text[start:end]):
+            continue
         header = _table_header(text, start, end)
         for sentence_start, sentence_end in sentence_spans(text, start, end):
             is_header = bool(header) and sentence_start == start + _leading_space(text, start, end)
@@ -111,6 +115,20 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         blocks.append((start, len(text)))
     return blocks
+
+
+def _is_reference_list(block: str) -> bool:
+    """A numbered list of citations ("12. "Title". Retrieved 20 May 2015."), as web pages end with.
+
+    It is left out of the index: its entries repeat the text's claims as titles, without the
+    facts, and would crowd out the passages that state them.
+    """
+    lines = [line for line in block.split("\n") if line.strip()]
+    if len(lines) < 3:
+        return False
+    numbered = sum(bool(_NUMBERED_LINE.match(line)) for line in lines)
+    citing = sum(bool(_CITATION_WORDS.search(line)) for line in lines)
+    return numbered >= 0.6 * len(lines) and citing >= 0.3 * len(lines)
 
 
 def _leading_space(text: str, start: int, end: int) -> int:
@@ -143,3 +161,37 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
             start += 1
     pieces.append((start, end))
     return pieces
+
+
+
+def table_header_at(text: str, position: int) -> str:
+    """The header line of the table whose row holds `position`, or "" outside tables.
+
+    The header of a row is the first line of its block when that block reads like a table; the
+    header line itself has none. Only the lines of the one block are looked at.
+    """
+    start, end = _block_around(text, position)
+    header = _table_header(text, start, end)
+    if not header:
+        return ""
+    header_end = text.find("\n", start + _leading_space(text, start, end))
+    return header if header_end != -1 and position > header_end else ""
+
+
+def _block_around(text: str, position: int) -> tuple[int, int]:
+    """The span of the lines around position up to the nearest blank line on each side."""
+    start = text.rfind("\n", 0, position) + 1
+    while start > 0:
+        previous = text.rfind("\n", 0, start - 1) + 1
+        if not text[previous : start - 1].strip():
+            break
+        start = previous
+    end = text.find("\n", position)
+    end = len(text) if end == -1 else end
+    while end < len(text):
+        following = text.find("\n", end + 1)
+        following = len(text) if following == -1 else following
+        if not text[end + 1 : following].strip():
+            break
+        end = following
+    return start, end

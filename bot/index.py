@@ -61,6 +61,12 @@ class Hit:
     score: float
 
 
+def _pipeline_code_digest() -> str:
+    """The source of the modules that turn files into index entries: an upgrade rebuilds the index."""
+    modules = ("corpus.py", "chunking.py", "text.py", "index.py")
+    return _digest("".join((Path(__file__).parent / name).read_text(encoding="utf-8") for name in modules))
+
+
 def settings_fingerprint(chunking: ChunkingSettings, search: SearchSettings) -> str:
     """Changes whenever a setting that shapes the index changes, so a stale index is rebuilt."""
     shape = {
@@ -68,6 +74,7 @@ def settings_fingerprint(chunking: ChunkingSettings, search: SearchSettings) -> 
         "chunking": asdict(chunking),
         "search": asdict(search),
         "stemmer": STEMMER_VERSION,
+        "code": _PIPELINE_CODE,
         "stopwords": sorted(STOPWORDS),
     }
     return _digest(json.dumps(shape, sort_keys=True))
@@ -80,6 +87,9 @@ def corpus_fingerprint(files: Iterable[CorpusFile]) -> str:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+_PIPELINE_CODE = _pipeline_code_digest()
 
 
 def passage_tokens(analyzer: Analyzer, passage: Passage) -> list[str]:

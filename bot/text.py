@@ -61,6 +61,24 @@ def words(text: str) -> list[str]:
     return result
 
 
+# British spellings written the American way before stemming (recognise → recognize, colour →
+# color, centre → center). Passages and questions are rewritten alike, so a rewrite that makes a
+# non-word ("exercize") is harmless: both sides agree on it.
+_BRITISH = (
+    (re.compile(r"^(\w{3,})is(e|ed|es|ing|ation|ations|er|ers)$"), r"\1iz\2"),
+    (re.compile(r"^(\w{2,})ys(e|ed|es|ing)$"), r"\1yz\2"),
+    (re.compile(r"^(\w{2,}[^aeiou])our(s|ed|ing|ite|ites|able)?$"), r"\1or\2"),
+    (re.compile(r"^(\w{2,})tre(s)?$"), r"\1ter\2"),
+)
+
+
+def american_spelling(word: str) -> str:
+    for pattern, replacement in _BRITISH:
+        if pattern.match(word):
+            return pattern.sub(replacement, word)
+    return word
+
+
 @dataclass(frozen=True, slots=True)
 class AliasGroup:
     """Spellings of one name; every spelling is indexed and searched as the first one."""
@@ -91,7 +109,7 @@ class Analyzer:
                 continue
             stem = self._stem_cache.get(word)
             if stem is None:
-                stem = self._stem_cache[word] = self._stemmer.stemWord(word)
+                stem = self._stem_cache[word] = self._stemmer.stemWord(american_spelling(word))
             stems.append(stem)
         return stems
 
