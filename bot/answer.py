@@ -48,7 +48,8 @@ class Answer:
 
 MAX_QUESTION_CHARS = 2000
 _CANDIDATES = 30
-_DUPLICATE_OVERLAP = 0.6
+_DUPLICATE_JACCARD = 0.5
+_DUPLICATE_CONTAINMENT = 0.85
 _TYPE_BONUS = 0.25
 
 _MONTH = (
@@ -171,7 +172,7 @@ def _collapse_duplicates(
         passage = index.passages[candidate.hit.passage]
         tokens = set(passage_tokens(analyzer, passage))
         for earlier, earlier_tokens, also_in in kept:
-            if _overlap(tokens, earlier_tokens) >= _DUPLICATE_OVERLAP:
+            if _near_duplicates(tokens, earlier_tokens):
                 doc_id = passage.doc_id
                 if doc_id != index.passages[earlier.hit.passage].doc_id and doc_id not in also_in:
                     also_in.append(doc_id)
@@ -182,11 +183,12 @@ def _collapse_duplicates(
     return [(candidate, tuple(also_in)) for candidate, _, also_in in kept]
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
-    """Share of the smaller passage's terms found in the other one."""
+def _near_duplicates(a: set[str], b: set[str]) -> bool:
+    """Two passages saying the same: most terms shared, or one almost wholly inside the other."""
     if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
+        return False
+    shared = len(a & b)
+    return shared / len(a | b) >= _DUPLICATE_JACCARD or shared / min(len(a), len(b)) >= _DUPLICATE_CONTAINMENT
 
 
 def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Result:

@@ -51,10 +51,12 @@ def _result_text(rank: int, result: Result, lead: bool) -> str:
     lines = []
     if lead:
         lines.append(_wrap(f"» {result.highlight}"))
+        if result.header:
+            lines.append(f"  (a row of the table: {result.header})")
         lines.append("")
     excerpt = result.text.replace(result.highlight, f"«{result.highlight}»", 1)
-    if result.header:
-        excerpt = f"[{result.header}]\n{excerpt}"
+    if result.header and result.header not in result.text:
+        excerpt = f"[{result.header}]\n…\n{excerpt}"
     lines.append(textwrap.indent(_wrap(excerpt), "  "))
     lines.append(f"  — {source_line(result)}  (#{rank}, score {result.score:.2f})")
     return "\n".join(lines)

@@ -192,7 +192,6 @@ def test_bad_value_is_a_config_error_naming_the_key(tmp_path: Path, text: str, k
     path = write(tmp_path / "c.yaml", text)
     with pytest.raises(ConfigError) as caught:
         load_config(path, {})
-    assert str(caught.value).startswith(f"{key}") or f"{key}:" in str(caught.value) or f"{key}[" in str(caught.value)
     assert key in str(caught.value)
 
 

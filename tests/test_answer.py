@@ -1,0 +1,153 @@
+"""Answers from a real index over small documents: highlight, tables, duplicates, abstention."""
+
+from pathlib import Path
+
+import pytest
+
+from bot import index as index_module
+from bot.answer import AnswerSettings, answer
+from bot.chunking import ChunkingSettings, chunk
+from bot.corpus import Document
+from bot.index import SearchSettings
+from bot.text import AliasGroup, Analyzer
+
+HARBOUR = """The Harbour of Veltria
+
+The harbour of Veltria was founded by fishermen from the northern islands. Its first stone pier was built in 1642 by the merchant guild. Ships from twelve nations anchored there during the spice trade.
+
+The lighthouse on the eastern mole stands 48 metres tall. It was designed by the engineer Odile Marchetti and first lit on 3 May 1871.
+
+Today the port handles container traffic and two passenger ferries a day."""
+
+HARBOUR_COPY = """Veltria Harbour (archived copy)
+
+The harbour of Veltria was founded by fishermen from the northern islands. Its first stone pier was built in 1642 by the merchant guild. Ships from twelve nations anchored there during the spice trade."""
+
+TREATIES = """Treaties of Veltria
+
+Partner Treaty Signed Notes
+ Osterland 14 February 1903
+ Marenca 2 June 1921 See Marenca relations
+ Quillon 30 October 1955
+ Vardos 1 April 1960
+
+The treaties were negotiated by the harbour council and ratified by the city assembly."""
+
+GARDENS = """Botanical gardens
+
+The botanical garden of Veltria holds more than nine hundred species of ferns. It opens every day except Monday."""
+
+
+def _document(doc_id: str, text: str) -> Document:
+    return Document(doc_id=doc_id, title=text.split("\n", 1)[0], text=text, path=Path(doc_id))
+
+
+@pytest.fixture(scope="module")
+def engine_parts():
+    analyzer = Analyzer([AliasGroup(("Veltria", "Weltria"))])
+    documents = [
+        _document("harbour.txt", HARBOUR),
+        _document("harbour-copy.txt", HARBOUR_COPY),
+        _document("treaties.txt", TREATIES),
+        _document("gardens.txt", GARDENS),
+    ]
+    settings = ChunkingSettings(target_chars=220, max_chars=600)
+    built = index_module.build(
+        documents,
+        [chunk(d.doc_id, d.text, settings) for d in documents],
+        analyzer,
+        SearchSettings(),
+        settings_fingerprint="test",
+        corpus_fingerprint="test",
+    )
+    return built, analyzer
+
+
+def ask(engine_parts, question: str, **settings):
+    built, analyzer = engine_parts
+    return answer(question, built, analyzer, AnswerSettings(**settings))
+
+
+def test_highlight_is_the_answering_sentence_of_the_cited_passage(engine_parts):
+    reply = ask(engine_parts, "Who designed the lighthouse?")
+    top = reply.results[0]
+    assert reply.answered
+    assert top.doc_id == "harbour.txt"
+    assert top.highlight.startswith("It was designed by the engineer Odile Marchetti")
+    assert top.highlight in top.text
+
+
+def test_question_word_when_prefers_the_sentence_with_a_date(engine_parts):
+    reply = ask(engine_parts, "When was the lighthouse first lit?")
+    assert "3 May 1871" in reply.results[0].highlight
+
+
+def test_how_many_prefers_a_number(engine_parts):
+    reply = ask(engine_parts, "How many species of ferns does the garden hold?")
+    assert "nine hundred" in reply.results[0].highlight
+
+
+def test_table_row_is_answerable_and_read_with_its_header(engine_parts):
+    reply = ask(engine_parts, "When was the treaty with Quillon signed?")
+    top = reply.results[0]
+    assert top.doc_id == "treaties.txt"
+    assert top.highlight.strip() == "Quillon 30 October 1955"
+    assert top.header == "Partner Treaty Signed Notes"
+
+
+def test_alias_spelling_finds_the_same_passages(engine_parts):
+    plain = ask(engine_parts, "Who founded the harbour of Veltria?")
+    variant = ask(engine_parts, "Who founded the harbour of Weltria?")
+    assert [r.highlight for r in plain.results] == [r.highlight for r in variant.results]
+    assert "fishermen" in variant.results[0].highlight
+
+
+def test_near_duplicate_passages_collapse_into_one_result_naming_the_other_source(engine_parts):
+    reply = ask(engine_parts, "When was the first stone pier built?", top_k=3)
+    top = reply.results[0]
+    assert "1642" in top.highlight
+    other = "harbour-copy.txt" if top.doc_id == "harbour.txt" else "harbour.txt"
+    assert top.also_in == (other,)
+    assert all(r.doc_id != other for r in reply.results[1:])
+    texts = [r.text for r in reply.results]
+    assert len(set(texts)) == len(texts)
+
+
+def test_unrelated_question_abstains_and_still_offers_the_closest_passages(engine_parts):
+    reply = ask(engine_parts, "What is the exchange rate of the harbour currency?")
+    assert not reply.answered
+    assert reply.confidence < AnswerSettings().threshold
+    assert reply.results, "closest passages are offered"
+    assert "don't seem to answer" in reply.note
+
+
+def test_threshold_decides_abstention(engine_parts):
+    confident = ask(engine_parts, "Who designed the lighthouse?")
+    assert confident.answered
+    strict = ask(engine_parts, "Who designed the lighthouse?", threshold=1.0)
+    assert strict.confidence == confident.confidence
+    assert strict.answered is (confident.confidence >= 1.0)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "what is the", "?!", "the of and"])
+def test_questions_without_searchable_words_get_a_note_not_an_answer(engine_parts, question):
+    reply = ask(engine_parts, question)
+    assert not reply.answered
+    assert reply.results == ()
+    assert reply.note
+
+
+def test_words_absent_from_the_corpus_get_a_note(engine_parts):
+    reply = ask(engine_parts, "zyxxyq wuffle?")
+    assert not reply.answered and reply.results == () and "occur" in reply.note
+
+
+def test_huge_question_is_answered_without_error(engine_parts):
+    reply = ask(engine_parts, "Who designed the lighthouse? " + "lorem ipsum " * 5000)
+    assert len(reply.question) > 50_000
+    assert reply.results
+
+
+def test_top_k_limits_results(engine_parts):
+    assert len(ask(engine_parts, "Veltria harbour", top_k=1).results) == 1
+    assert len(ask(engine_parts, "Veltria harbour", top_k=3).results) <= 3

@@ -1,0 +1,547 @@
+"""Tests for bot.cli: `citebot ...` run in-process on a tiny corpus in tmp_path, asserting on output."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.cli import main
+from bot.config import TOKEN_ENV
+from bot.index import INDEX_FILE
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+DOCUMENTS = {
+    "observatory.txt": (
+        "Kestrel Observatory\n\n"
+        "The Kestrel Observatory was founded in 1887 by astronomer Helena Varga. "
+        "It stands on the northern ridge above the town of Lindqvist.\n\n"
+        "The main telescope of the observatory has a mirror of 2.4 metres."
+    ),
+    "bread.txt": (
+        "Baking Notes\n\n"
+        "Sourdough bread rises because wild yeast ferments the dough. "
+        "The starter named Gustav is fed every morning with rye flour and water."
+    ),
+    "river.txt": (
+        "The Amberline River\n\n"
+        "The Amberline River flows 412 kilometres from the Corvan Hills to the Saltmere Sea. "
+        "Its largest tributary is the Fennick, which joins it near the observatory town of Lindqvist."
+    ),
+    "lighthouse.txt": (
+        "Harbour Lights\n\n"
+        "The Pellmouth lighthouse was painted red and white in 1932. Its lamp is visible for 18 nautical miles."
+    ),
+}
+
+FOUNDER_QUESTION = "Who founded the Kestrel Observatory?"
+FOUNDER_SENTENCE = "The Kestrel Observatory was founded in 1887 by astronomer Helena Varga."
+STARTER_QUESTION = "What is the starter named Gustav fed with?"
+RIVER_QUESTION = "Where does the Amberline River flow to?"
+
+QUESTION_FILE = f"""\
+# questions about the test corpus, in the format of shared/eval/dev.yaml
+- id: q1
+  kind: fact
+  question: {FOUNDER_QUESTION}
+  answers: ["Helena Varga"]
+  docs: [observatory.txt]
+- id: q2
+  kind: fact
+  question: {STARTER_QUESTION}
+  answers: ["rye flour"]
+  docs: [bread.txt]
+- id: q3
+  kind: paraphrase
+  question: When was the Pellmouth lighthouse painted red and white?
+  answers: ["1932"]
+  docs: [lighthouse.txt]
+- id: u1
+  kind: unanswerable
+  question: What is the population of Ulaanbaatar?
+  answers: []
+  docs: []
+"""
+
+
+@dataclass
+class Site:
+    """A tiny deployment in tmp_path: corpus folder, index folder and config file."""
+
+    root: Path
+    corpus: Path
+    index: Path
+    config: Path
+
+    def args(self, command: str, *rest: str, corpus: Path | None = None) -> list[str]:
+        return [
+            command,
+            "--config", str(self.config),
+            "--corpus", str(corpus or self.corpus),
+            "--index", str(self.index),
+            *rest,
+        ]
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
+    monkeypatch.chdir(tmp_path)  # no stray ./config.yaml from the project folder
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    for name, text in DOCUMENTS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    config = tmp_path / "citebot.yaml"
+    config.write_text("answer:\n  top_k: 3\n", encoding="utf-8")
+    return Site(tmp_path, corpus, tmp_path / "index", config)
+
+
+def cli(capsys: pytest.CaptureFixture[str], argv: list[str], stdin: str | None = None,
+        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    """Run citebot in-process; returns (exit status, stdout, stderr)."""
+    if stdin is not None:
+        assert monkeypatch is not None
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_answer_schema(data: dict) -> None:
+    """The documented JSON answer schema (extra keys allowed)."""
+    assert isinstance(data["question"], str)
+    assert isinstance(data["answered"], bool)
+    assert isinstance(data["confidence"], float)
+    assert 0.0 <= data["confidence"] <= 1.0
+    assert isinstance(data["results"], list)
+    for result in data["results"]:
+        assert isinstance(result["doc"], str) and result["doc"]
+        assert isinstance(result["title"], str)
+        assert isinstance(result["passage"], int) and not isinstance(result["passage"], bool)
+        assert isinstance(result["text"], str) and result["text"]
+        assert isinstance(result["highlight"], str) and result["highlight"]
+        assert result["highlight"] in result["text"]
+        assert isinstance(result["score"], float)
+        assert isinstance(result["also_in"], list)
+
+
+# --- reindex ---------------------------------------------------------------------------------
+
+
+def test_reindex_reports_counts_and_lists_a_skipped_binary_file(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    (site.corpus / "blob.txt").write_bytes(b"not really text\x00\x01\x02\x00more")
+    code, out, err = cli(capsys, site.args("reindex"))
+    assert code == 0
+    assert re.match(r"indexed 4 documents, [1-9]\d* passages, [1-9]\d* terms in \d+\.\d+ s", out)
+    assert "skipped blob.txt: looks like a binary file" in out
+    assert (site.index / INDEX_FILE).is_file()
+
+
+def test_reindexed_corpus_answers_from_the_saved_index_without_notices(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, site.args("reindex"))[0] == 0
+    code, out, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 0
+    assert FOUNDER_SENTENCE in flat(out)
+    assert err == ""
+
+
+def test_a_changed_corpus_is_rebuilt_before_answering(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, site.args("reindex"))[0] == 0
+    (site.corpus / "mill.txt").write_text("The Brackwater windmill grinds barley for the brewery.", encoding="utf-8")
+    code, out, err = cli(capsys, site.args("ask", "--json", "What does the Brackwater windmill grind?"))
+    assert code == 0
+    assert "corpus changed" in err
+    assert json.loads(out)["results"][0]["doc"] == "mill.txt"
+
+
+# --- ask -------------------------------------------------------------------------------------
+
+
+def test_ask_prints_the_answering_sentence_and_its_source(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 0
+    assert FOUNDER_SENTENCE in flat(out)
+    assert "observatory.txt" in out
+    assert "Kestrel Observatory" in out  # the document's title in the citation line
+
+
+def test_ask_json_follows_the_schema(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, site.args("ask", "--json", STARTER_QUESTION))
+    assert code == 0
+    data = json.loads(out)
+    check_answer_schema(data)
+    assert data["question"] == STARTER_QUESTION
+    assert data["answered"] is True
+    top = data["results"][0]
+    assert top["doc"] == "bread.txt"
+    assert top["title"] == "Baking Notes"
+    assert top["passage"] == 0
+    assert "rye flour" in top["highlight"]
+
+
+def test_ask_json_when_nothing_matches_has_no_results(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, site.args("ask", "--json", "What is the capital of Peru?"))
+    assert code == 0
+    data = json.loads(out)
+    check_answer_schema(data)
+    assert data["answered"] is False
+    assert data["results"] == []
+
+
+def test_ask_k_limits_the_number_of_results(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    question = "Which river flows near the observatory town of Lindqvist?"  # matches two documents
+    code, out, _ = cli(capsys, site.args("ask", "--json", question))
+    assert code == 0
+    assert len(json.loads(out)["results"]) >= 2
+    code, out, _ = cli(capsys, site.args("ask", "--json", "-k", "1", question))
+    assert code == 0
+    data = json.loads(out)
+    check_answer_schema(data)
+    assert len(data["results"]) == 1
+
+
+@pytest.mark.parametrize("k", ["0", "51", "-3"])
+def test_ask_k_out_of_range_exits_2_with_a_message(site: Site, capsys: pytest.CaptureFixture[str], k: str) -> None:
+    code, out, err = cli(capsys, site.args("ask", "-k", k, FOUNDER_QUESTION))
+    assert code == 2
+    assert "-k" in err and k in err
+    assert out == ""
+
+
+# --- ask --jsonl -----------------------------------------------------------------------------
+
+
+def test_ask_jsonl_answers_each_line_in_order_and_survives_bad_lines(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [
+        json.dumps({"chat": "a", "text": FOUNDER_QUESTION}),
+        '{"chat": "a", "text": ',  # malformed JSON
+        json.dumps({"chat": "b", "text": STARTER_QUESTION}),
+        json.dumps({"chat": "c"}),  # no text
+        "",  # blank lines are skipped
+        json.dumps({"chat": 7, "text": RIVER_QUESTION}),
+    ]
+    code, out, err = cli(capsys, site.args("ask", "--jsonl"), "\n".join(lines) + "\n", monkeypatch)
+    assert code == 0
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert len(replies) == 5
+    first, bad, second, no_text, third = replies
+    assert first["chat"] == "a" and first["question"] == FOUNDER_QUESTION
+    assert first["results"][0]["doc"] == "observatory.txt"
+    assert bad["line"] == 2 and "error" in bad
+    assert second["chat"] == "b" and second["results"][0]["doc"] == "bread.txt"
+    assert no_text["line"] == 4 and "text" in no_text["error"]
+    assert third["chat"] == "7" and third["results"][0]["doc"] == "river.txt"
+    for reply in (first, second, third):
+        check_answer_schema(reply)
+
+
+def test_ask_jsonl_with_empty_input_prints_nothing(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = cli(capsys, site.args("ask", "--jsonl"), "", monkeypatch)
+    assert code == 0
+    assert out == ""
+
+
+# --- chat and run ----------------------------------------------------------------------------
+
+
+def test_chat_answers_until_quit(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = f"{FOUNDER_QUESTION}\n\n{STARTER_QUESTION}\n:quit\nWhen was the Pellmouth lighthouse painted?\n"
+    code, out, err = cli(capsys, site.args("chat"), stdin, monkeypatch)
+    assert code == 0
+    text = flat(out)
+    assert FOUNDER_SENTENCE in text
+    assert "rye flour and water" in text
+    assert text.index("Helena Varga") < text.index("rye flour")
+    assert "Pellmouth" not in text  # asked after :quit
+
+
+def test_chat_ends_cleanly_at_end_of_input(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = cli(capsys, site.args("chat"), f"{RIVER_QUESTION}\n", monkeypatch)
+    assert code == 0
+    assert "Saltmere Sea" in out
+
+
+def test_chat_sources_lists_the_documents(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = cli(capsys, site.args("chat"), ":sources\n:quit\n", monkeypatch)
+    assert code == 0
+    for name in DOCUMENTS:
+        assert name in out
+
+
+def test_run_without_a_token_falls_back_to_the_console_chat(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = cli(capsys, site.args("run"), f"{FOUNDER_QUESTION}\n:quit\n", monkeypatch)
+    assert code == 0
+    assert "no Telegram token" in err
+    assert FOUNDER_SENTENCE in flat(out)
+
+
+# --- eval ------------------------------------------------------------------------------------
+
+
+def test_eval_prints_the_table(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = site.root / "questions.yaml"
+    questions.write_text(QUESTION_FILE, encoding="utf-8")
+    code, out, err = cli(capsys, site.args("eval", str(questions)))
+    assert code == 0
+    assert "answer@1" in out
+    assert "abstention accuracy" in out
+    assert any(line.split()[:2] == ["all", "answerable"] and line.split()[2] == "3" for line in out.splitlines())
+
+
+def test_eval_json_has_groups(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = site.root / "questions.yaml"
+    questions.write_text(QUESTION_FILE, encoding="utf-8")
+    code, out, err = cli(capsys, site.args("eval", "--json", str(questions)))
+    assert code == 0
+    data = json.loads(out)
+    assert data["groups"]["all answerable"]["n"] == 3
+    assert data["groups"]["all answerable"]["answer_hit@1"] == 1.0
+    assert data["abstention_accuracy"] == 1.0
+    assert [q["qid"] for q in data["questions"]] == ["q1", "q2", "q3", "u1"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "- id: q1\n  question: [unclosed\n",
+        "question: not a list\n",
+        "- id: q1\n  kind: riddle\n  question: What?\n",
+        "- id: q1\n  question: When?\n  answers: [1932]\n",
+    ],
+    ids=["bad-yaml", "not-a-list", "unknown-kind", "unquoted-number"],
+)
+def test_eval_malformed_question_file_exits_2_naming_it(
+    site: Site, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    questions = site.root / "broken-questions.yaml"
+    questions.write_text(content, encoding="utf-8")
+    code, out, err = cli(capsys, site.args("eval", str(questions)))
+    assert code == 2
+    assert "broken-questions.yaml" in err
+    assert out == ""
+
+
+def test_eval_missing_question_file_exits_2_naming_it(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, site.args("eval", str(site.root / "absent.yaml")))
+    assert code == 2
+    assert "absent.yaml" in err
+
+
+@pytest.mark.xfail(
+    reason="bug: evaluate.load_questions does not catch UnicodeDecodeError, so a question file that "
+    "is not UTF-8 crashes `citebot eval` with a traceback instead of exit 2",
+    raises=UnicodeDecodeError,
+    strict=True,
+)
+def test_eval_question_file_not_in_utf8_exits_2_naming_it(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = site.root / "latin1-questions.yaml"
+    questions.write_bytes("- id: q1\n  question: Où est le café?\n".encode("latin-1"))
+    code, out, err = cli(capsys, site.args("eval", str(questions)))
+    assert code == 2
+    assert "latin1-questions.yaml" in err
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_ask_empty_question_exits_2_saying_how_to_ask(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, site.args("ask", ""))
+    assert code == 2
+    assert "needs a question" in err
+
+
+@pytest.mark.parametrize(
+    "question, note",
+    [
+        ("   \t ", "Ask a question in words"),
+        ("what is the", "only common words"),
+        ("?!", None),
+        ("... ??? !!!", None),
+    ],
+    ids=["whitespace", "stopwords", "punctuation", "more-punctuation"],
+)
+def test_ask_question_without_content_words_gets_a_clear_note(
+    site: Site, capsys: pytest.CaptureFixture[str], question: str, note: str | None
+) -> None:
+    code, out, err = cli(capsys, site.args("ask", question))
+    assert code == 0
+    assert out.strip()
+    assert "score" not in out  # a note, not a list of passages
+    if note:
+        assert note in out
+    code, out, err = cli(capsys, site.args("ask", "--json", question))
+    assert code == 0
+    data = json.loads(out)
+    check_answer_schema(data)
+    assert data["answered"] is False
+    assert data["results"] == []
+    assert data["note"]
+
+
+def test_ask_a_50_kb_question_answers_quickly(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, site.args("reindex"))[0] == 0
+    filler = " ".join(f"word{i} telescope" for i in range(4000))
+    question = f"{FOUNDER_QUESTION} {filler}"
+    assert len(question) > 50_000
+    started = time.perf_counter()
+    code, out, err = cli(capsys, site.args("ask", "--json", question))
+    assert time.perf_counter() - started < 2.0
+    assert code == 0
+    data = json.loads(out)
+    check_answer_schema(data)
+    assert data["results"]
+
+
+@pytest.mark.parametrize("command", ["reindex", "ask"])
+def test_missing_corpus_folder_exits_2_naming_it(
+    site: Site, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    missing = site.root / "no-such-docs"
+    rest = [FOUNDER_QUESTION] if command == "ask" else []
+    code, out, err = cli(capsys, site.args(command, *rest, corpus=missing))
+    assert code == 2
+    assert "no-such-docs" in err
+    assert "does not exist" in err
+
+
+@pytest.mark.parametrize("command", ["reindex", "ask"])
+def test_corpus_without_supported_files_exits_2(
+    site: Site, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    empty = site.root / "empty-docs"
+    empty.mkdir()
+    (empty / "notes.docx").write_bytes(b"PK\x03\x04")
+    rest = [FOUNDER_QUESTION] if command == "ask" else []
+    code, out, err = cli(capsys, site.args(command, *rest, corpus=empty))
+    assert code == 2
+    assert "no supported files" in err
+    assert "empty-docs" in err
+
+
+def test_corpus_of_only_binary_files_exits_2_listing_them(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    binary = site.root / "binary-docs"
+    binary.mkdir()
+    (binary / "a.txt").write_bytes(b"\x00\x01\x02\x03" * 10)
+    (binary / "b.txt").write_bytes(b"PK\x03\x04\x00\x00zip?")
+    code, out, err = cli(capsys, site.args("reindex", corpus=binary))
+    assert code == 2
+    assert "no readable documents" in err
+    assert "skipped a.txt" in err and "skipped b.txt" in err
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 4)
+
+
+def _truncated(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _header_a_list(path: Path) -> None:
+    with np.load(path, allow_pickle=False) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    arrays["header"] = np.frombuffer(b"[1, 2, 3]", dtype=np.uint8)
+    with path.open("wb") as stream:
+        np.savez(stream, **arrays)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _garbage,
+        _truncated,
+        _empty,
+        pytest.param(
+            _header_a_list,
+            marks=pytest.mark.xfail(
+                reason="bug: index.load calls header.get() without checking the header is a JSON object, "
+                "so a well-formed .npz whose header is a list raises AttributeError instead of "
+                "IndexFileError and is not rebuilt",
+                raises=AttributeError,
+                strict=True,
+            ),
+        ),
+    ],
+    ids=["garbage", "truncated", "empty", "header-a-list"],
+)
+def test_damaged_index_is_rebuilt_and_the_question_answered(
+    site: Site, capsys: pytest.CaptureFixture[str], damage
+) -> None:
+    assert cli(capsys, site.args("reindex"))[0] == 0
+    damage(site.index / INDEX_FILE)
+    code, out, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 0
+    assert FOUNDER_SENTENCE in flat(out)
+    assert "damaged" in err and "building the index" in err
+    code, out, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))  # the rebuilt index was saved
+    assert code == 0
+    assert err == ""
+
+
+def test_unknown_config_key_exits_2_naming_it(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    site.config.write_text("search:\n  k1: 1.2\n  kk: 3\n", encoding="utf-8")
+    code, out, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 2
+    assert "search.kk" in err
+    assert out == ""
+
+
+def test_missing_config_file_exits_2_naming_it(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    site.config.unlink()
+    code, out, err = cli(capsys, site.args("reindex"))
+    assert code == 2
+    assert site.config.name in err
+
+
+def test_index_path_that_is_a_file_still_answers(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    site.index.write_text("not a folder", encoding="utf-8")
+    code, out, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 0
+    assert FOUNDER_SENTENCE in flat(out)
+    assert "could not save the index" in err
+
+
+# --- the module entry point ------------------------------------------------------------------
+
+
+def test_python_m_bot_help_lists_the_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    for command in ("run", "reindex", "ask", "chat", "eval"):
+        assert command in result.stdout
+    assert "usage: citebot" in result.stdout
