@@ -96,7 +96,7 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
         return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
     query = analyzer.tokens(question[:MAX_QUESTION_CHARS])
     if not query:
-        return Answer(question, False, 0.0, (), note="That question has only common words; ask about something specific.")
+        return Answer(question, False, 0.0, (), note="That question has no words to search for; ask about something specific.")
     hits = index.search(query, _CANDIDATES)
     if not hits:
         return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")

@@ -86,15 +86,17 @@ class Engine:
             else:
                 return saved
         built = self._build(files)
+        for skipped in built.skipped:
+            self._notify(f"skipped {skipped.doc_id}: {skipped.reason}")
         self._save(built)
         return built
 
     def _build(self, files: list[corpus.CorpusFile]) -> index.Index:
         loaded = corpus.load_corpus(self.config.corpus, _progress(files, self._progress))
-        for skipped in loaded.skipped:
-            self._notify(f"skipped {skipped.doc_id}: {skipped.reason}")
         if not loaded.documents:
-            raise CorpusError(f"no readable documents in {self.config.corpus}: every file was skipped")
+            reasons = "; ".join(f"{s.doc_id}: {s.reason}" for s in loaded.skipped[:5])
+            more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
+            raise CorpusError(f"no readable documents in {self.config.corpus}: {reasons}{more}")
         return index.build(
             loaded.documents,
             [chunk(doc.doc_id, doc.text, self.config.chunking) for doc in loaded.documents],

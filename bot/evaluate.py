@@ -138,6 +138,8 @@ def load_questions(path: Path) -> list[Question]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise QuestionFileError(f"{path}: cannot read the question file ({exc.strerror})") from exc
+    except UnicodeDecodeError:
+        raise QuestionFileError(f"{path}: the question file is not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise QuestionFileError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, list):

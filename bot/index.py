@@ -174,9 +174,11 @@ class Index:
         )
         candidate_scores = scores[candidates]
         if len(candidates) > k:
-            best = np.argpartition(-candidate_scores, k - 1)[:k]
-            candidates, candidate_scores = candidates[best], candidate_scores[best]
-        order = np.lexsort((candidates, -candidate_scores))
+            # Everything scoring at least the k-th best, so ties at the cut go by passage order.
+            kth_best = np.partition(candidate_scores, len(candidates) - k)[len(candidates) - k]
+            within = candidate_scores >= kth_best
+            candidates, candidate_scores = candidates[within], candidate_scores[within]
+        order = np.lexsort((candidates, -candidate_scores))[:k]
         return [Hit(int(candidates[i]), float(candidate_scores[i])) for i in order]
 
 
@@ -292,12 +294,13 @@ def load(folder: Path) -> Index:
     try:
         with np.load(path, allow_pickle=False) as arrays:
             header = json.loads(arrays["header"].tobytes().decode("utf-8"))
-            if header.get("format") != INDEX_FORMAT:
-                raise IndexFileError(f"index {path} is format {header.get('format')}, this citebot reads {INDEX_FORMAT}")
+            if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
+                found = header.get("format") if isinstance(header, dict) else None
+                raise IndexFileError(f"index {path} is format {found}, this citebot reads {INDEX_FORMAT}")
             index = _from_saved(header, {name: arrays[name] for name in arrays.files if name != "header"})
     except IndexFileError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile, EOFError) as error:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile, EOFError) as error:
         raise IndexFileError(f"index {path} is damaged ({type(error).__name__}: {error})") from None
     return index
 
@@ -315,6 +318,7 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
         for d in header["documents"]
     ]
     texts = header["document_texts"]
+    _check(len(header["passages"]) == sum(d.passage_count for d in documents), "passage rows do not match the documents")
     passages = []
     rows = iter(header["passages"])
     for document, text in zip(documents, texts, strict=True):

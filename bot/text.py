@@ -22,7 +22,8 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 
 # Wikipedia-style reference markers: [12], [note 3], [citation needed].
 REFERENCE_MARKER = re.compile(r"\[(?:\d+|note \d+|[a-z]|citation needed)\]", re.IGNORECASE)
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+# An initialism (U.S., e.g.) is one word, so that "U.S." is not the lone letter "u".
+_WORD = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:'[^\W_]+)*")
 
 STOPWORDS = frozenset(
     """
@@ -36,7 +37,7 @@ STOPWORDS = frozenset(
     then there there's these they they'd they'll they're they've this those through to too under
     until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where
     where's which while who who's whom why why's will with won't would wouldn't you you'd you'll
-    you're you've your yours yourself yourselves s t d ll m re ve
+    you're you've your yours yourself yourselves s t d ll m re ve e.g i.e etc
     """.split()
 )
 
@@ -55,6 +56,7 @@ def words(text: str) -> list[str]:
     folded = fold(REFERENCE_MARKER.sub(" ", text))
     result = []
     for word in _WORD.findall(folded):
+        word = word.rstrip(".")
         if word.endswith("'s"):
             word = word[:-2]
         result.append(word.replace("'", ""))
@@ -173,7 +175,7 @@ def _line_sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]
     sentence_start = start
     for match in _SENTENCE_END.finditer(text, start, end):
         before = text[sentence_start : match.start()].rsplit(None, 1)
-        last_word = before[-1].lower().rstrip(".") if before else ""
+        last_word = before[-1].lower().rstrip(".").lstrip("([{\"'“‘«") if before else ""
         if text[match.start()] == "." and (
             last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()) or _is_initialism(last_word)
         ):

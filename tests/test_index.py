@@ -1,0 +1,714 @@
+"""Tests for bot.index (scores equal rank-bm25's, safe save/load, fingerprints) and bot.engine's index use."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from bot import index as index_module
+from bot.chunking import ChunkingSettings, chunk
+from bot.config import Config
+from bot.corpus import Document, Skipped, list_corpus_files, load_corpus
+from bot.engine import Engine
+from bot.errors import IndexFileError
+from bot.index import (
+    INDEX_FILE,
+    Index,
+    SearchSettings,
+    build,
+    corpus_fingerprint,
+    load,
+    passage_tokens,
+    save,
+    settings_fingerprint,
+)
+from bot.text import AliasGroup, Analyzer
+
+SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+SMALL_CHUNKS = ChunkingSettings(target_chars=200, max_chars=400, overlap_sentences=1)
+COMMON_WORD = "zephyr"  # in most generated passages, so its IDF is floored by epsilon
+ALIASES = (AliasGroup(("Turkey", "Türkiye", "Turkiye")), AliasGroup(("United States", "U.S.", "USA")))
+
+PARAMETERS = [
+    SearchSettings(),
+    SearchSettings(k1=0.9, b=0.4, epsilon=0.1),
+    SearchSettings(k1=2.0, b=1.0, epsilon=0.5),
+    SearchSettings(k1=1.2, b=0.0, epsilon=0.0),
+    SearchSettings(aliases=ALIASES),
+]
+
+QUESTIONS = [
+    "When were diplomatic relations between Turkey and Azerbaijan established?",
+    "Where was the Shusha declaration signed?",
+    "When did Azerbaijan establish formal relations with Fiji?",
+    "Which consulates does Türkiye have in Azerbaijan?",
+    "What is caviar diplomacy?",
+    "relations relations relations Azerbaijan",
+    "USA United States U.S.",
+    "Marshall Islands 10 March 2010",
+]
+
+
+def generated_documents(count: int = 120, seed: int = 5) -> list[Document]:
+    """Documents of pseudo-words with a Zipf-like spread, the common word in most sentences."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ren", "tu", "vas", "zo", "bel", "dri", "qua", "nor", "pex"]
+    vocabulary = sorted({"".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))) for _ in range(220)})
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    documents = []
+    for number in range(count):
+        paragraphs = []
+        for _ in range(rng.randint(1, 3)):
+            sentences = []
+            for _ in range(rng.randint(1, 6)):
+                words = rng.choices(vocabulary, weights, k=rng.randint(3, 14))
+                if rng.random() < 0.8:
+                    words.insert(rng.randrange(len(words) + 1), COMMON_WORD)
+                sentences.append(" ".join(words).capitalize() + ".")
+            paragraphs.append(" ".join(sentences))
+        text = "\n\n".join(paragraphs)
+        documents.append(Document(f"gen/{number:03d}.txt", f"Generated {number}", text, Path(f"gen/{number:03d}.txt")))
+    return documents
+
+
+def all_documents() -> list[Document]:
+    return list(load_corpus(SHIPPED_CORPUS).documents) + generated_documents()
+
+
+def build_index(
+    documents: list[Document],
+    search: SearchSettings = SearchSettings(),
+    chunking: ChunkingSettings = SMALL_CHUNKS,
+    skipped: tuple[Skipped, ...] = (),
+) -> tuple[Index, Analyzer]:
+    analyzer = Analyzer(search.aliases)
+    built = build(
+        documents,
+        [chunk(d.doc_id, d.text, chunking) for d in documents],
+        analyzer,
+        search,
+        settings_fingerprint=settings_fingerprint(chunking, search),
+        corpus_fingerprint="corpus-under-test",
+        skipped=skipped,
+    )
+    return built, analyzer
+
+
+def reference(built: Index, analyzer: Analyzer, search: SearchSettings) -> tuple[BM25Okapi, list[set[str]]]:
+    tokens = [passage_tokens(analyzer, p) for p in built.passages]
+    return BM25Okapi(tokens, k1=search.k1, b=search.b, epsilon=search.epsilon), [set(t) for t in tokens]
+
+
+def queries(built: Index, analyzer: Analyzer, seed: int = 1) -> list[list[str]]:
+    rng = random.Random(seed)
+    vocabulary = sorted(built.vocabulary)
+    common = analyzer.tokens(COMMON_WORD)
+    result = [analyzer.tokens(q) for q in QUESTIONS]
+    result += [rng.sample(vocabulary, rng.randint(1, 5)) for _ in range(60)]
+    result += [[term, term, term] for term in rng.sample(vocabulary, 5)]  # repeated terms count each time
+    result += [common, common + common, common + rng.sample(vocabulary, 2)]
+    result += [["zzunknownzz"], ["zzunknownzz", vocabulary[0]], []]
+    return result
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Document]:
+    return all_documents()
+
+
+# --- scores equal rank-bm25 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("search", PARAMETERS, ids=lambda s: f"k1={s.k1},b={s.b},eps={s.epsilon},aliases={len(s.aliases)}")
+def test_scores_equal_rank_bm25(documents: list[Document], search: SearchSettings) -> None:
+    built, analyzer = build_index(documents, search)
+    assert len(built) >= 300
+    bm25, _ = reference(built, analyzer, search)
+    for query in queries(built, analyzer):
+        np.testing.assert_allclose(built.scores(query), bm25.get_scores(query), atol=1e-5, err_msg=str(query))
+
+
+def test_idf_equals_rank_bm25_including_the_epsilon_floor(documents: list[Document]) -> None:
+    search = SearchSettings(epsilon=0.3)
+    built, analyzer = build_index(documents, search)
+    bm25, token_sets = reference(built, analyzer, search)
+    for term in built.vocabulary:
+        assert built.term_idf(term) == pytest.approx(bm25.idf[term], abs=1e-9)
+        assert built.document_frequency(term) == sum(term in tokens for tokens in token_sets)
+    [common] = analyzer.tokens(COMMON_WORD)
+    assert built.document_frequency(common) > len(built) / 2  # raw IDF negative: floored
+    assert built.term_idf(common) == pytest.approx(0.3 * bm25.average_idf)
+    assert built.term_idf("zzunknownzz") == 0.0 and built.document_frequency("zzunknownzz") == 0
+
+
+def test_repeated_query_terms_add_up(documents: list[Document]) -> None:
+    built, analyzer = build_index(documents)
+    [term] = analyzer.tokens("relations")
+    np.testing.assert_allclose(built.scores([term, term]), 2 * built.scores([term]), atol=1e-6)
+    assert built.scores([term]).max() > 0
+
+
+def test_unknown_terms_score_nothing(documents: list[Document]) -> None:
+    built, _ = build_index(documents)
+    assert not built.scores(["zzunknownzz"]).any()
+    assert not built.scores([]).any()
+    assert built.search(["zzunknownzz"], 5) == []
+    assert built.search([], 5) == []
+
+
+def test_passages_and_documents_line_up(documents: list[Document]) -> None:
+    built, _ = build_index(documents)
+    assert [d.doc_id for d in built.documents] == [d.doc_id for d in documents]
+    assert sum(d.passage_count for d in built.documents) == len(built)
+    for info, document in zip(built.documents, documents):
+        passages = built.passages[info.first_passage : info.first_passage + info.passage_count]
+        assert all(p.doc_id == document.doc_id for p in passages)
+        assert [p.ordinal for p in passages] == list(range(info.passage_count))
+        assert built.document_of(info.first_passage) == info
+        assert built.document_texts[built.document_position[info.doc_id]] == document.text
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def expected_ranking(scores: np.ndarray, token_sets: list[set[str]], query: list[str]) -> list[int]:
+    """Passages holding a query term, by score, ties in passage order.
+
+    Scores are compared to 9 decimals: rank-bm25 sums terms in its own order, so passages with
+    mathematically equal scores can differ in the last bits of a float64.
+    """
+    order = np.lexsort((np.arange(len(scores)), -np.round(scores, 9)))
+    return [int(i) for i in order if token_sets[i] & set(query)]
+
+
+@pytest.mark.parametrize("search", PARAMETERS[:3], ids=lambda s: f"k1={s.k1},b={s.b},eps={s.epsilon}")
+def test_search_ranks_every_match_as_rank_bm25_does(documents: list[Document], search: SearchSettings) -> None:
+    built, analyzer = build_index(documents, search)
+    bm25, token_sets = reference(built, analyzer, search)
+    for query in queries(built, analyzer):
+        scores = bm25.get_scores(query)
+        hits = built.search(query, len(built))
+        assert [h.passage for h in hits] == expected_ranking(scores, token_sets, query), query
+        np.testing.assert_allclose([h.score for h in hits], scores[[h.passage for h in hits]], atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_search_top_k_has_the_best_scores_in_order(documents: list[Document], k: int) -> None:
+    built, analyzer = build_index(documents)
+    bm25, token_sets = reference(built, analyzer, SearchSettings())
+    for query in queries(built, analyzer):
+        scores = bm25.get_scores(query)
+        expected = expected_ranking(scores, token_sets, query)[:k]
+        hits = built.search(query, k)
+        assert len(hits) == len(expected)
+        np.testing.assert_allclose([h.score for h in hits], scores[expected], atol=1e-5)
+        assert all(token_sets[h.passage] & set(query) for h in hits)
+        for a, b in zip(hits, hits[1:]):
+            assert a.score > b.score or (a.score == b.score and a.passage < b.passage)
+
+
+def identical_documents(count: int) -> list[Document]:
+    texts = ["Apple banana cherry." if i % 7 else "Apple grape." for i in range(count)]
+    return [Document(f"d{i:03d}", "t", text, Path(f"d{i:03d}")) for i, text in enumerate(texts)]
+
+
+def test_search_top_k_breaks_ties_at_the_cut_by_passage_order() -> None:
+    built, analyzer = build_index(identical_documents(200))
+    bm25, token_sets = reference(built, analyzer, SearchSettings())
+    for query in (analyzer.tokens("apple"), analyzer.tokens("banana"), analyzer.tokens("apple grape")):
+        scores = bm25.get_scores(query)
+        for k in (1, 3, 5, 10, 20):
+            assert [h.passage for h in built.search(query, k)] == expected_ranking(scores, token_sets, query)[:k]
+
+
+def test_search_returns_a_match_whose_score_is_not_positive() -> None:
+    # "apple" is in 2 of 3 passages: its IDF is floored at epsilon × a negative mean IDF.
+    texts = ["Apple banana.", "Apple banana.", "Cherry."]
+    docs = [Document(f"d{i}", "t", text, Path(f"d{i}")) for i, text in enumerate(texts)]
+    built, analyzer = build_index(docs)
+    query = analyzer.tokens("apple")
+    bm25, _ = reference(built, analyzer, SearchSettings())
+    scores = bm25.get_scores(query)
+    assert (scores[:2] < 0).all()
+    hits = built.search(query, 5)
+    assert [h.passage for h in hits] == [0, 1]
+    assert all(h.score <= 0 for h in hits)
+    np.testing.assert_allclose([h.score for h in hits], scores[:2], atol=1e-6)
+    # A query term no passage has adds nothing and matches nothing.
+    assert [h.passage for h in built.search(query + ["zzunknownzz"], 5)] == [0, 1]
+    assert [h.passage for h in built.search(analyzer.tokens("cherry"), 5)] == [2]
+
+
+def test_search_with_zero_epsilon_returns_a_zero_score_match(documents: list[Document]) -> None:
+    built, analyzer = build_index(documents, SearchSettings(epsilon=0.0))
+    [common] = analyzer.tokens(COMMON_WORD)
+    hits = built.search([common], len(built))
+    assert len(hits) == built.document_frequency(common)
+    assert all(h.score == 0.0 for h in hits)
+    assert [h.passage for h in hits] == sorted(h.passage for h in hits)
+
+
+# --- save / load ------------------------------------------------------------------------------
+
+
+def corpus_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "turkey.txt").write_text(
+        "Relations between Türkiye and Azerbaijan\n\n"
+        "Diplomatic relations were established on 14 January 1992. The embassy opened in Baku.\n\n"
+        "Country Formal Relations Began Notes\n Fiji 19 March 2010[72]\n Marshall Islands 10 March 2010[73]\n"
+        " Tuvalu 16 September 2009[74]\n Nauru 1 May 2012\n Palau 2 June 2013\n Samoa 3 July 2014\n"
+        " Tonga 4 August 2015\n Kiribati 5 October 2016\n Vanuatu 6 November 2017\n Niue 7 December 2018\n",
+        encoding="utf-8",
+    )
+    (folder / "shusha.md").write_text(
+        "# Shusha declaration\n\nThe Shusha declaration on allied relations was signed on 15 June 2021.\n",
+        encoding="utf-8",
+    )
+    (folder / "shusha.md.meta.yaml").write_text("url: https://example.org/shusha\nauthor: Press office\n")
+    return folder
+
+
+def small_index(tmp_path: Path) -> tuple[Index, Analyzer]:
+    corpus = load_corpus(corpus_folder(tmp_path))
+    skipped = (Skipped("broken.pdf", "PDF could not be read: damaged"),)
+    return build_index(list(corpus.documents), SearchSettings(aliases=ALIASES), SMALL_CHUNKS, skipped)
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    built, analyzer = small_index(tmp_path)
+    path = save(built, tmp_path / "index")
+    assert path == tmp_path / "index" / INDEX_FILE
+    loaded = load(tmp_path / "index")
+    assert loaded.passages == built.passages
+    assert loaded.documents == built.documents
+    assert loaded.document_texts == built.document_texts
+    assert loaded.vocabulary == built.vocabulary
+    assert loaded.skipped == built.skipped
+    assert loaded.settings_fingerprint == built.settings_fingerprint
+    assert loaded.corpus_fingerprint == built.corpus_fingerprint
+    assert any(p.header == "Country Formal Relations Began Notes" for p in loaded.passages)
+    shusha = loaded.documents[loaded.document_position["shusha.md"]]
+    assert shusha.url == "https://example.org/shusha"
+    assert ("author", "Press office") in shusha.metadata
+    for question in QUESTIONS + ["Türkiye embassy", "Fiji"]:
+        query = analyzer.tokens(question)
+        assert np.array_equal(loaded.scores(query), built.scores(query))
+        assert loaded.search(query, 5) == built.search(query, 5)
+
+
+def test_saved_index_is_a_plain_npz_without_pickles(tmp_path: Path) -> None:
+    built, _ = small_index(tmp_path)
+    path = save(built, tmp_path / "index")
+    assert zipfile.is_zipfile(path)
+    with np.load(path, allow_pickle=False) as arrays:
+        assert "header" in arrays.files
+        header = json.loads(arrays["header"].tobytes().decode("utf-8"))
+        assert all(arrays[name].dtype != object for name in arrays.files)
+    assert header["format"] == index_module.INDEX_FORMAT
+
+
+def test_an_npz_holding_a_pickle_is_refused_not_unpickled(tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    folder.mkdir()
+    np.savez(folder / INDEX_FILE, header=np.array([{"format": 1}], dtype=object))
+    with pytest.raises(IndexFileError, match="damaged"):
+        load(folder)
+
+
+def test_save_leaves_no_temporary_files_and_replaces_an_existing_index(tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    first, _ = small_index(tmp_path)
+    save(first, folder)
+    second, _ = build_index(generated_documents(5))
+    save(second, folder)
+    assert sorted(os.listdir(folder)) == [INDEX_FILE]
+    assert load(folder).passages == second.passages
+
+
+def test_a_failed_save_keeps_the_old_index_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    good, _ = small_index(tmp_path)
+    save(good, folder)
+    # A lone surrogate in a title cannot be encoded as UTF-8: the save fails midway.
+    bad_doc = Document("bad.txt", "Bad \ud800 title", "Some text about trade.", Path("bad.txt"))
+    bad, _ = build_index([bad_doc])
+    with pytest.raises(UnicodeEncodeError):
+        save(bad, folder)
+    assert sorted(os.listdir(folder)) == [INDEX_FILE]
+    assert load(folder).passages == good.passages
+
+
+def test_save_creates_missing_folders(tmp_path: Path) -> None:
+    built, _ = small_index(tmp_path)
+    save(built, tmp_path / "deep" / "er" / "index")
+    assert load(tmp_path / "deep" / "er" / "index").passages == built.passages
+
+
+def test_load_of_a_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexFileError, match="no index"):
+        load(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IndexFileError, match="no index"):
+        load(tmp_path / "empty")
+
+
+def saved(tmp_path: Path) -> Path:
+    built, _ = small_index(tmp_path)
+    return save(built, tmp_path / "index")
+
+
+def rewrite(path: Path, change_header=None, change_arrays=None) -> None:
+    """Rewrite a saved index with its JSON header or arrays changed, keeping it a valid .npz."""
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    header = json.loads(arrays["header"].tobytes().decode("utf-8"))
+    if change_header is not None:
+        header = change_header(header)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    if change_arrays is not None:
+        change_arrays(arrays)
+    with open(path, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def assert_refused(folder: Path) -> None:
+    with pytest.raises(IndexFileError) as caught:
+        load(folder)
+    assert str(caught.value).strip()
+    assert str(folder / INDEX_FILE) in str(caught.value)
+
+
+def test_load_of_a_truncated_file(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert_refused(path.parent)
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 100, 5000])
+def test_load_of_random_bytes(tmp_path: Path, size: int) -> None:
+    path = saved(tmp_path)
+    path.write_bytes(random.Random(size).randbytes(size))
+    assert_refused(path.parent)
+
+
+@pytest.mark.parametrize(
+    "prefix", [b"PK\x03\x04", b"\x93NUMPY\x01\x00", b"\x80\x04\x95"], ids=["zip", "npy", "pickle"]
+)
+def test_load_of_garbage_with_a_known_magic_number(tmp_path: Path, prefix: bytes) -> None:
+    path = saved(tmp_path)
+    path.write_bytes(prefix + random.Random(1).randbytes(300))
+    assert_refused(path.parent)
+
+
+def test_load_of_a_single_npy_array_instead_of_an_npz(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    with open(path, "wb") as stream:
+        np.save(stream, np.arange(10))
+    assert_refused(path.parent)
+
+
+@pytest.mark.parametrize("offset", [0.02, 0.3, 0.5, 0.7, 0.9, 0.98])
+def test_load_of_a_file_with_flipped_bytes(tmp_path: Path, offset: float) -> None:
+    path = saved(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = int(len(data) * offset)
+    data[at : at + 16] = bytes(255 - b for b in data[at : at + 16])
+    path.write_bytes(bytes(data))
+    assert_refused(path.parent)
+
+
+def test_load_of_another_format_number_names_both(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    rewrite(path, change_header=lambda h: {**h, "format": index_module.INDEX_FORMAT + 1})
+    with pytest.raises(IndexFileError, match=f"format {index_module.INDEX_FORMAT + 1}"):
+        load(path.parent)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h: {k: v for k, v in h.items() if k != "format"},
+        lambda h: {k: v for k, v in h.items() if k != "documents"},
+        lambda h: {k: v for k, v in h.items() if k != "vocabulary"},
+        lambda h: {**h, "vocabulary": h["vocabulary"][:-1]},
+        lambda h: {**h, "document_texts": h["document_texts"][:-1]},
+        lambda h: {**h, "passages": [row[:2] for row in h["passages"]]},
+        lambda h: {**h, "documents": [{**d, "passage_count": "many"} for d in h["documents"]]},
+        lambda h: {**h, "documents": [{**d, "metadata": 5} for d in h["documents"]]},
+        lambda h: {**h, "skipped": [["only-one-field"]]},
+        lambda h: [h],
+        lambda h: "index",
+    ],
+    ids=[
+        "no-format", "no-documents", "no-vocabulary", "short-vocabulary", "short-texts", "short-passage-rows",
+        "count-not-a-number", "metadata-not-a-list", "bad-skipped", "list-header", "string-header",
+    ],
+)
+def test_load_of_a_modified_header(tmp_path: Path, change) -> None:
+    path = saved(tmp_path)
+    rewrite(path, change_header=change)
+    assert_refused(path.parent)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h: {**h, "passages": h["passages"][:-1]},
+        lambda h: {**h, "documents": [{**d, "passage_count": d["passage_count"] + 1} for d in h["documents"]]},
+    ],
+    ids=["missing-passage-row", "count-too-high"],
+)
+def test_load_of_a_header_with_too_few_passage_rows(tmp_path: Path, change) -> None:
+    path = saved(tmp_path)
+    rewrite(path, change_header=change)
+    assert_refused(path.parent)
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe not utf-8", b"not json {", b""], ids=["not-utf8", "not-json", "empty"])
+def test_load_of_a_header_that_is_not_json(tmp_path: Path, raw: bytes) -> None:
+    path = saved(tmp_path)
+    rewrite(path, change_arrays=lambda a: a.update(header=np.frombuffer(raw, dtype=np.uint8)))
+    assert_refused(path.parent)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a: a.pop("posting_weights"),
+        lambda a: a.pop("header"),
+        lambda a: a.update(posting_weights=a["posting_weights"][:-1]),
+        lambda a: a.update(offsets=a["offsets"][:-1]),
+        lambda a: a.update(doc_len=a["doc_len"][:-1]),
+        lambda a: a.update(posting_passages=a["posting_passages"] + 10_000),
+    ],
+    ids=["no-weights", "no-header", "short-weights", "short-offsets", "short-doc-len", "postings-past-end"],
+)
+def test_load_of_modified_arrays(tmp_path: Path, change) -> None:
+    path = saved(tmp_path)
+    rewrite(path, change_arrays=change)
+    assert_refused(path.parent)
+
+
+# --- fingerprints -----------------------------------------------------------------------------
+
+
+def test_settings_fingerprint_changes_with_every_setting_that_shapes_the_index() -> None:
+    base_chunking, base_search = ChunkingSettings(), SearchSettings()
+    variants = [
+        (base_chunking, base_search),
+        (dataclasses.replace(base_chunking, target_chars=400), base_search),
+        (dataclasses.replace(base_chunking, max_chars=1000), base_search),
+        (dataclasses.replace(base_chunking, overlap_sentences=0), base_search),
+        (base_chunking, dataclasses.replace(base_search, k1=1.2)),
+        (base_chunking, dataclasses.replace(base_search, b=0.5)),
+        (base_chunking, dataclasses.replace(base_search, epsilon=0.1)),
+        (base_chunking, dataclasses.replace(base_search, aliases=ALIASES)),
+        (base_chunking, dataclasses.replace(base_search, aliases=ALIASES[:1])),
+        (base_chunking, dataclasses.replace(base_search, aliases=(AliasGroup(("Turkey", "Türkiye")),))),
+    ]
+    fingerprints = [settings_fingerprint(c, s) for c, s in variants]
+    assert len(set(fingerprints)) == len(variants)
+    assert settings_fingerprint(ChunkingSettings(), SearchSettings()) == fingerprints[0]
+    assert settings_fingerprint(ChunkingSettings(), SearchSettings(aliases=ALIASES)) == fingerprints[7]
+
+
+def fingerprint(folder: Path) -> str:
+    return corpus_fingerprint(list_corpus_files(folder))
+
+
+def later(path: Path) -> None:
+    """Set a file's modification time clearly after its current one, as an edit would."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+
+
+def test_corpus_fingerprint_is_stable_for_an_unchanged_folder(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    assert fingerprint(folder) == fingerprint(folder)
+
+
+def test_corpus_fingerprint_changes_when_a_file_is_touched(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    before = fingerprint(folder)
+    later(folder / "turkey.txt")
+    assert fingerprint(folder) != before
+
+
+def test_corpus_fingerprint_changes_when_a_file_is_rewritten_at_the_same_time(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    path = folder / "turkey.txt"
+    stat = path.stat()
+    before = fingerprint(folder)
+    path.write_text(path.read_text(encoding="utf-8") + "More text.\n", encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert fingerprint(folder) != before  # the size differs
+
+
+def test_corpus_fingerprint_changes_when_a_file_is_added_or_removed(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    before = fingerprint(folder)
+    (folder / "new.txt").write_text("A new document about trade.\n", encoding="utf-8")
+    added = fingerprint(folder)
+    assert added != before
+    (folder / "new.txt").unlink()
+    assert fingerprint(folder) == before
+    (folder / "turkey.txt").unlink()
+    assert fingerprint(folder) not in {before, added}
+
+
+def test_corpus_fingerprint_changes_when_a_sidecar_changes(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    before = fingerprint(folder)
+    later(folder / "shusha.md.meta.yaml")
+    touched = fingerprint(folder)
+    assert touched != before
+    (folder / "turkey.txt.meta.yaml").write_text("title: Türkiye and Azerbaijan\n", encoding="utf-8")
+    created = fingerprint(folder)
+    assert created not in {before, touched}
+    (folder / "turkey.txt.meta.yaml").unlink()
+    assert fingerprint(folder) == touched
+
+
+def test_corpus_fingerprint_ignores_unsupported_and_hidden_files(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    before = fingerprint(folder)
+    (folder / "notes.docx").write_bytes(b"binary")
+    (folder / ".hidden.txt").write_text("hidden", encoding="utf-8")
+    assert fingerprint(folder) == before
+
+
+# --- Engine: which index to use ---------------------------------------------------------------
+
+
+class Notices(list):
+    """Collects an Engine's notices."""
+
+    def about(self, words: str) -> list[str]:
+        return [notice for notice in self if words in notice]
+
+
+def engine(tmp_path: Path, index_folder: Path | None = None, **changes) -> tuple[Engine, Notices]:
+    config = dataclasses.replace(
+        Config(), corpus=tmp_path / "corpus", index=index_folder or tmp_path / "index", **changes
+    )
+    notices = Notices()
+    return Engine(config, notify=notices.append), notices
+
+
+def test_first_use_builds_and_saves_the_index_with_a_notice(tmp_path: Path) -> None:
+    corpus_folder(tmp_path)
+    first, notices = engine(tmp_path)
+    assert len(first.index.documents) == 2
+    assert len(notices) == 1 and "building" in notices[0]
+    assert (tmp_path / "index" / INDEX_FILE).is_file()
+    reply = first.ask("When were diplomatic relations established?")
+    assert reply.results and reply.results[0].doc_id == "turkey.txt"
+
+
+def test_a_second_engine_loads_the_saved_index_without_rebuilding(tmp_path: Path) -> None:
+    corpus_folder(tmp_path)
+    first, _ = engine(tmp_path)
+    built = first.index
+    stat = (tmp_path / "index" / INDEX_FILE).stat()
+    second, notices = engine(tmp_path)
+    assert second.index.passages == built.passages
+    assert notices == []
+    after = (tmp_path / "index" / INDEX_FILE).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
+    assert second.ask("Shusha declaration").results[0].doc_id == "shusha.md"
+
+
+def test_a_touched_corpus_file_rebuilds_with_a_notice(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    engine(tmp_path)[0].index
+    later(folder / "turkey.txt")
+    second, notices = engine(tmp_path)
+    second.index
+    assert notices.about("corpus changed") and len(notices) == 1
+    third, quiet = engine(tmp_path)
+    third.index
+    assert quiet == []
+
+
+def test_an_added_corpus_file_is_in_the_rebuilt_index(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    engine(tmp_path)[0].index
+    (folder / "ganja.txt").write_text(
+        "Ganja consulate\n\nThe consulate in Ganja issues visas to Zanzibarite traders.\n", encoding="utf-8"
+    )
+    second, notices = engine(tmp_path)
+    assert notices == []  # nothing happens until the index is first used
+    assert "ganja.txt" in second.index.document_position
+    assert notices.about("corpus changed")
+    reply = second.ask("Who gets visas in Ganja?")
+    assert reply.results[0].doc_id == "ganja.txt"
+    assert "Zanzibarite" in reply.results[0].text
+    assert "ganja.txt" in load(tmp_path / "index").document_position
+
+
+def test_a_removed_corpus_file_leaves_the_index(tmp_path: Path) -> None:
+    folder = corpus_folder(tmp_path)
+    engine(tmp_path)[0].index
+    (folder / "shusha.md").unlink()
+    second, notices = engine(tmp_path)
+    assert list(second.index.document_position) == ["turkey.txt"]
+    assert notices.about("corpus changed")
+
+
+def test_changed_settings_rebuild_with_a_notice(tmp_path: Path) -> None:
+    corpus_folder(tmp_path)
+    engine(tmp_path)[0].index
+    second, notices = engine(tmp_path, chunking=ChunkingSettings(target_chars=150, max_chars=300))
+    second.index
+    assert notices.about("settings changed")
+
+
+def test_a_damaged_index_file_is_rebuilt_with_a_notice(tmp_path: Path) -> None:
+    corpus_folder(tmp_path)
+    built = engine(tmp_path)[0].index
+    path = tmp_path / "index" / INDEX_FILE
+    path.write_bytes(path.read_bytes()[:200])
+    second, notices = engine(tmp_path)
+    assert second.index.passages == built.passages
+    assert len(notices) == 1 and "damaged" in notices[0]
+    assert load(tmp_path / "index").passages == built.passages
+
+
+def test_an_index_folder_that_cannot_be_created_still_answers_with_a_notice(tmp_path: Path) -> None:
+    corpus_folder(tmp_path)
+    (tmp_path / "blocker").write_text("a file where the index folder should be", encoding="utf-8")
+    stuck, notices = engine(tmp_path, index_folder=tmp_path / "blocker" / "index")
+    reply = stuck.ask("When were diplomatic relations established?")
+    assert reply.results and reply.results[0].doc_id == "turkey.txt"
+    assert notices.about("could not save")
+
+
+def test_a_read_only_index_folder_still_answers_with_a_notice(tmp_path: Path) -> None:
+    corpus_folder(tmp_path)
+    folder = tmp_path / "index"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        try:
+            (folder / "probe").write_text("x")
+        except PermissionError:
+            pass
+        else:
+            pytest.skip("the folder stays writable (running as root?)")
+        stuck, notices = engine(tmp_path)
+        reply = stuck.ask("When were diplomatic relations established?")
+        assert reply.results and reply.results[0].doc_id == "turkey.txt"
+        assert notices.about("could not save")
+    finally:
+        folder.chmod(0o755)
