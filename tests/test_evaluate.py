@@ -183,7 +183,7 @@ def test_missing_file(tmp_path: Path) -> None:
         load_questions(tmp_path / "missing.yaml")
 
 
-DEV = Path("/work/shared/eval/dev.yaml")
+DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.yaml"
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="no shared dev set")
