@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .index import Hit, Index, passage_tokens
-from .chunking import table_header_at
+from .chunking import Passage, table_header_at
 from .text import Analyzer, fold, sentence_spans
 
 
@@ -50,6 +50,7 @@ MAX_QUESTION_CHARS = 2000
 _CANDIDATES = 30
 _DUPLICATE_JACCARD = 0.5
 _DUPLICATE_CONTAINMENT = 0.85
+_SAME_SENTENCE_JACCARD = 0.8
 _TYPE_BONUS = 0.25
 
 _MONTH = (
@@ -166,21 +167,42 @@ def _judge(
 def _collapse_duplicates(
     index: Index, analyzer: Analyzer, candidates: Sequence[_Candidate], k: int
 ) -> list[tuple[_Candidate, tuple[str, ...]]]:
-    """The k best candidates, each near-duplicate from another document folded into the one above it."""
+    """The k best candidates, each repeat of a better one dropped or folded into it.
+
+    A passage of the same document whose answering sentence is the same sentence (passages
+    overlap by a sentence) is dropped; a near-duplicate passage from another document, or one
+    whose answering sentence is a copy, is folded in and named in `also_in`.
+    """
     kept: list[tuple[_Candidate, set[str], list[str]]] = []
     for candidate in candidates:
         passage = index.passages[candidate.hit.passage]
         tokens = set(passage_tokens(analyzer, passage))
         for earlier, earlier_tokens, also_in in kept:
-            if _near_duplicates(tokens, earlier_tokens):
-                doc_id = passage.doc_id
-                if doc_id != index.passages[earlier.hit.passage].doc_id and doc_id not in also_in:
-                    also_in.append(doc_id)
+            earlier_passage = index.passages[earlier.hit.passage]
+            if passage.doc_id == earlier_passage.doc_id:
+                if _highlight_span(passage, candidate) == _highlight_span(earlier_passage, earlier):
+                    break
+            elif _near_duplicates(tokens, earlier_tokens) or _same_sentence(analyzer, candidate, earlier, index):
+                if passage.doc_id not in also_in:
+                    also_in.append(passage.doc_id)
                 break
         else:
             if len(kept) < k:
                 kept.append((candidate, tokens, []))
     return [(candidate, tuple(also_in)) for candidate, _, also_in in kept]
+
+
+def _same_sentence(analyzer: Analyzer, a: _Candidate, b: _Candidate, index: Index) -> bool:
+    """Two answering sentences that say the same in the same words (a copied sentence)."""
+    first, second = (
+        set(analyzer.tokens(index.passages[c.hit.passage].text[c.sentence[0] : c.sentence[1]])) for c in (a, b)
+    )
+    return bool(first) and len(first & second) / len(first | second) >= _SAME_SENTENCE_JACCARD
+
+
+def _highlight_span(passage: Passage, candidate: _Candidate) -> tuple[int, int]:
+    """Where a candidate's answering sentence lies in its document."""
+    return (passage.span[0] + candidate.sentence[0], passage.span[0] + candidate.sentence[1])
 
 
 def _near_duplicates(a: set[str], b: set[str]) -> bool:
