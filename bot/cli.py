@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -80,8 +81,6 @@ def _engine(config: Config, k: int | None = None, progress: bool = False) -> Eng
     if k is not None:
         if not 1 <= k <= 50:
             raise UserError(f"-k must be between 1 and 50 (got {k})")
-        from dataclasses import replace
-
         config = replace(config, answer=replace(config.answer, top_k=k))
     return Engine(config, notify=_notice, progress=progress)
 

@@ -32,7 +32,7 @@ from bs4 import BeautifulSoup, Tag
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 
-from bot.errors import CorpusError, DocumentError
+from .errors import CorpusError, DocumentError
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})

@@ -154,21 +154,53 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[[^\]\n]{1,20}\])*(?=\s
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Character spans of the sentences in text[start:end], each line break also ending one.
+    """Character spans of the sentences in text[start:end].
 
-    Lines are kept apart so a table row or a list item is a sentence of its own; within a line
-    a sentence ends at . ! ? followed by space, unless the word before is an abbreviation or an
-    initial (U.S., J. Smith).
+    A line break ends a sentence too — a table row or a list item is a sentence of its own —
+    unless the text is hard-wrapped prose (see `_wraps_on`). Within a line a sentence ends at
+    . ! ? followed by space, unless the word before is an abbreviation or an initial (U.S.,
+    J. Smith).
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    line_start = start
-    while line_start < end:
-        newline = text.find("\n", line_start, end)
-        line_end = end if newline == -1 else newline
+    for line_start, line_end in _logical_lines(text, start, end):
         spans.extend(_line_sentences(text, line_start, line_end))
-        line_start = line_end + 1
     return spans
+
+
+_LIST_MARKER = re.compile(r"\s*(?:[-*•·▪–]|\d{1,3}[.)]|[a-z][.)])\s")
+_WRAPPED_LINE_MIN = 50
+
+
+def _logical_lines(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    """Lines, with the lines of hard-wrapped prose joined back into one."""
+    line_start = physical_start = start
+    while physical_start < end:
+        newline = text.find("\n", physical_start, end)
+        if newline == -1:
+            break
+        following_end = text.find("\n", newline + 1, end)
+        following = text[newline + 1 : end if following_end == -1 else following_end]
+        if not _wraps_on(text[physical_start:newline], following):
+            yield (line_start, newline)
+            line_start = newline + 1
+        physical_start = newline + 1
+    yield (line_start, end)
+
+
+def _wraps_on(line: str, following: str) -> bool:
+    """Does `line` continue on the next line: a sentence hard-wrapped rather than a new row?
+
+    It does when the next line starts in lower case, or when the line is long, ends mid-sentence,
+    and the next line is not a list item.
+    """
+    line = REFERENCE_MARKER.sub("", line).rstrip()
+    following = following.lstrip()
+    if not line or not following:
+        return False
+    if following[0].islower():
+        return True
+    return len(line.strip()) >= _WRAPPED_LINE_MIN and line[-1] not in ".!?:;" and not _LIST_MARKER.match(following)
 
 
 def _line_sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:

@@ -277,3 +277,23 @@ def test_no_sentences_in_empty_or_blank_text() -> None:
 def test_abbreviation_after_bracket_or_quote_does_not_end_a_sentence() -> None:
     assert sentences("He met (Dr. Smith) today. Then left.") == ["He met (Dr. Smith) today.", "Then left."]
     assert sentences('She wrote "Mr. Jones left." Then.') == ['She wrote "Mr. Jones left."', "Then."]
+
+
+def test_hard_wrapped_prose_is_joined_into_sentences() -> None:
+    text = (
+        "HsYAML is a YAML 1.2 parser written in pure Haskell, with a small API and\n"
+        "Unicode support throughout; it reads streams,\n"
+        "i.e. a library for parsing YAML documents. It is small.\n"
+        "Features include:\n"
+        " - a pure parser\n"
+        " - a serializer"
+    )
+    assert sentences(text) == [
+        "HsYAML is a YAML 1.2 parser written in pure Haskell, with a small API and\n"
+        "Unicode support throughout; it reads streams,\n"
+        "i.e. a library for parsing YAML documents.",
+        "It is small.",
+        "Features include:",
+        "- a pure parser",
+        "- a serializer",
+    ]
