@@ -31,6 +31,7 @@ import yaml
 from bs4 import BeautifulSoup, Tag
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
+from tqdm import tqdm
 
 from .errors import CorpusError, DocumentError
 
@@ -41,6 +42,7 @@ SUPPORTED_SUFFIXES: frozenset[str] = _TEXT_SUFFIXES | _HTML_SUFFIXES | {".pdf"}
 
 SIDECAR_SUFFIX = ".meta.yaml"
 _TITLE_MAX = 100
+PROGRESS_MIN_FILES = 200
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*$\n?", re.DOTALL | re.MULTILINE)
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
@@ -131,8 +133,11 @@ def list_corpus_files(folder: Path) -> list[CorpusFile]:
     return sorted(files, key=lambda file: file.doc_id)
 
 
-def load_corpus(folder: Path, files: list[CorpusFile] | None = None) -> Corpus:
-    """Read every file, turning each unreadable one into a Skipped entry instead of failing."""
+def load_corpus(folder: Path, files: list[CorpusFile] | None = None, progress: bool = False) -> Corpus:
+    """Read every file, turning each unreadable one into a Skipped entry instead of failing.
+
+    With `progress`, a terminal shows a progress bar while a large corpus is read.
+    """
     if files is None:
         files = list_corpus_files(folder)
     if not files:
@@ -140,7 +145,8 @@ def load_corpus(folder: Path, files: list[CorpusFile] | None = None) -> Corpus:
         raise CorpusError(f"no supported files in {folder} (looking for {suffixes})")
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for file in files:
+    shown = progress and len(files) >= PROGRESS_MIN_FILES
+    for file in tqdm(files, desc="reading documents", unit="file", disable=None if shown else True):
         try:
             documents.append(read_document(file))
         except DocumentError as exc:

@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tqdm import tqdm
-
 from . import corpus, index
 from .answer import Answer, answer
 from .chunking import chunk
@@ -92,7 +90,7 @@ class Engine:
         return built
 
     def _build(self, files: list[corpus.CorpusFile]) -> index.Index:
-        loaded = corpus.load_corpus(self.config.corpus, _progress(files, self._progress))
+        loaded = corpus.load_corpus(self.config.corpus, files, progress=self._progress)
         if not loaded.documents:
             reasons = "; ".join(f"{s.doc_id}: {s.reason}" for s in loaded.skipped[:5])
             more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
@@ -105,6 +103,7 @@ class Engine:
             settings_fingerprint=self._settings_fingerprint,
             corpus_fingerprint=index.corpus_fingerprint(files),
             skipped=loaded.skipped,
+            progress=self._progress,
         )
 
     def _save(self, built: index.Index) -> None:
@@ -113,9 +112,3 @@ class Engine:
         except OSError as error:
             self._notify(f"could not save the index in {self.config.index} ({error.strerror}); using it from memory")
 
-
-def _progress(files: list[corpus.CorpusFile], enabled: bool) -> list[corpus.CorpusFile]:
-    """The files, behind a progress bar on a terminal when there are enough to wait for."""
-    if not enabled or len(files) < 200:
-        return files
-    return list(tqdm(files, desc="reading documents", unit="doc", disable=None))

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from .chunking import ChunkingSettings, Passage
 from .corpus import CorpusFile, Document, Skipped
@@ -31,6 +32,7 @@ from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 INDEX_FORMAT = 1
 INDEX_FILE = "citebot-index.npz"
+PROGRESS_MIN_DOCUMENTS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +193,21 @@ def build(
     settings_fingerprint: str,
     corpus_fingerprint: str,
     skipped: Sequence[Skipped] = (),
+    progress: bool = False,
 ) -> Index:
-    """An index over the documents' passages (`chunks[i]` are the passages of `documents[i]`)."""
+    """An index over the documents' passages (`chunks[i]` are the passages of `documents[i]`).
+
+    With `progress`, a terminal shows a progress bar while a large corpus is tokenized.
+    """
     vocabulary: dict[str, int] = {}
     flat_terms: list[int] = []
     doc_len: list[int] = []
     infos: list[DocumentInfo] = []
     passages: list[Passage] = []
+    shown = progress and len(documents) >= PROGRESS_MIN_DOCUMENTS
+    bar = tqdm(total=len(documents), desc="indexing", unit="doc", disable=None if shown else True)
     for document, doc_passages in zip(documents, chunks, strict=True):
+        bar.update()
         infos.append(
             DocumentInfo(document.doc_id, document.title, document.url, document.metadata, len(passages), len(doc_passages))
         )
@@ -207,6 +216,7 @@ def build(
             flat_terms.extend(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
             doc_len.append(len(tokens))
             passages.append(passage)
+    bar.close()
     lengths = np.asarray(doc_len, dtype=np.int64)
     terms = np.asarray(flat_terms, dtype=np.int64)
     owners = np.repeat(np.arange(len(passages), dtype=np.int64), lengths)

@@ -50,7 +50,7 @@ def console_text(answer: Answer, limit: int | None = None) -> str:
 def _result_text(rank: int, result: Result, lead: bool) -> str:
     lines = []
     if lead:
-        lines.append(_wrap(f"» {result.highlight}"))
+        lines.append(_wrap(f"» {' '.join(result.highlight.split())}"))
         if result.header:
             lines.append(f"  (a row of the table: {result.header})")
         lines.append("")
