@@ -122,11 +122,6 @@ class Analyzer:
             return stems
         return self._apply_aliases(stems)
 
-    def term(self, word: str) -> str | None:
-        """The index token of a single word, or None for a stopword."""
-        tokens = self.tokens(word)
-        return tokens[0] if len(tokens) == 1 else None
-
     def _apply_aliases(self, stems: list[str]) -> list[str]:
         result: list[str] = []
         i = 0

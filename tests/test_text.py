@@ -139,12 +139,6 @@ def test_question_and_passage_share_the_same_tokens() -> None:
     assert analyzer.tokens(passage) == passage_tokens  # deterministic, cache does not change results
 
 
-def test_term_gives_a_single_words_token_or_none_for_a_stopword() -> None:
-    analyzer = Analyzer()
-    assert analyzer.term("Relations") == analyzer.tokens("relation")[0]
-    assert analyzer.term("the") is None
-
-
 TURKEY = AliasGroup(("Turkey", "Türkiye", "Turkiye"))
 UNITED_STATES = AliasGroup(("United States", "U.S.", "USA"))
 
