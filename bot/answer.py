@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .index import Hit, Index, passage_tokens
 from .chunking import Passage, table_header_at
+from .index import Hit, Index, passage_tokens
 from .text import Analyzer, fold, sentence_spans
 
 
@@ -97,7 +97,9 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
         return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
     query = analyzer.tokens(question[:MAX_QUESTION_CHARS])
     if not query:
-        return Answer(question, False, 0.0, (), note="That question has no words to search for; ask about something specific.")
+        return Answer(
+            question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
+        )
     hits = index.search(query, _CANDIDATES)
     if not hits:
         return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")
@@ -129,7 +131,8 @@ def _term_weights(query: Sequence[str], index: Index) -> dict[str, float]:
     """How much each distinct query term matters: its IDF (at least a little), most for unknown words."""
     rarest = math.log((len(index) + 0.5) / 0.5)
     return {
-        term: (max(index.term_idf(term), 0.05) if term in index.term_ids else rarest) ** 2 for term in dict.fromkeys(query)
+        term: (max(index.term_idf(term), 0.05) if term in index.term_ids else rarest) ** 2
+        for term in dict.fromkeys(query)
     }
 
 

@@ -163,7 +163,6 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     return pieces
 
 
-
 def table_header_at(text: str, position: int) -> str:
     """The header line of the table whose row holds `position`, or "" outside tables.
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from .chunking import ChunkingSettings
 from .answer import AnswerSettings
+from .chunking import ChunkingSettings
 from .errors import ConfigError
 from .index import SearchSettings
 from .text import AliasGroup
@@ -174,4 +174,3 @@ def _kind(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return f"{type(value).__name__} {value!r}"
-

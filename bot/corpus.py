@@ -49,8 +49,28 @@ _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MU
 
 _HTML_HIDDEN = ["script", "style", "noscript", "template", "head"]
 _HTML_BLOCKS = [
-    "p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote",
-    "pre", "table", "ul", "ol", "dl", "dt", "dd", "header", "footer", "br",
+    "p",
+    "div",
+    "section",
+    "article",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "blockquote",
+    "pre",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "header",
+    "footer",
+    "br",
 ]
 # Private-use characters mark block and row boundaries while BeautifulSoup flattens the tree, so
 # that the HTML's own newlines can be treated as the plain whitespace they are.
@@ -176,9 +196,7 @@ def read_document(file: CorpusFile) -> Document:
         title = _clean_title(content.title)
     if not title:
         title = _clean_title(next(line for line in content.text.split("\n") if line.strip()))
-    pairs = sorted(
-        (str(key), _meta_str(value)) for key, value in metadata.items() if value is not None
-    )
+    pairs = sorted((str(key), _meta_str(value)) for key, value in metadata.items() if value is not None)
     return Document(file.doc_id, title, content.text, file.path, url, tuple(pairs))
 
 

@@ -111,4 +111,3 @@ class Engine:
             index.save(built, self.config.index)
         except OSError as error:
             self._notify(f"could not save the index in {self.config.index} ({error.strerror}); using it from memory")
-

@@ -90,8 +90,14 @@ class GroupScore:
 
     def figures(self) -> tuple[float, ...]:
         """The metrics in the order of the table's columns."""
-        return (self.answer_hit1, self.answer_hit3, self.highlight_hit1, self.doc_hit1,
-                self.mrr10, self.false_abstention)
+        return (
+            self.answer_hit1,
+            self.answer_hit3,
+            self.highlight_hit1,
+            self.doc_hit1,
+            self.mrr10,
+            self.false_abstention,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +112,11 @@ class Report:
         single = [o for o in answerable if o.kind != "dialogue"]
         turns = [o for o in answerable if o.kind == "dialogue"]
         members = {"single": single} | {k: [o for o in single if o.kind == k] for k in _SINGLE_KINDS}
-        members |= {"dialogue turns": turns, "follow-up turns": [o for o in turns if o.turn >= 2],
-                    "all answerable": answerable}
+        members |= {
+            "dialogue turns": turns,
+            "follow-up turns": [o for o in turns if o.turn >= 2],
+            "all answerable": answerable,
+        }
         return [_score_group(name, group) for name, group in members.items() if group]
 
     @property
@@ -173,8 +182,9 @@ def _question(entry: Any, where: str, conversation: str, kind: str, turn: int) -
     if not isinstance(text, str) or not text.strip():
         raise QuestionFileError(f"{where}: missing 'question' (a non-empty string)")
     qid = conversation if kind != "dialogue" else f"{conversation}#{turn}"
-    return Question(qid, kind, text, _strings(entry, "answers", where), _strings(entry, "docs", where),
-                    conversation, turn)
+    return Question(
+        qid, kind, text, _strings(entry, "answers", where), _strings(entry, "docs", where), conversation, turn
+    )
 
 
 def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -206,12 +216,20 @@ def score(question: Question, answer: Answer) -> Outcome:
     first = answer.results[0] if answer.results else Result("", "", 0, "", "", 0.0)
     in_docs = bool(answer.results) and any(d in question.docs for d in (first.doc_id, *first.also_in))
     return Outcome(
-        qid=question.qid, kind=question.kind, turn=question.turn, question=question.question,
-        answerable=question.answerable, answered=answer.answered,
-        hit1=any(found[:1]), hit3=any(found[:3]), highlight_hit1=contains(first.highlight),
+        qid=question.qid,
+        kind=question.kind,
+        turn=question.turn,
+        question=question.question,
+        answerable=question.answerable,
+        answered=answer.answered,
+        hit1=any(found[:1]),
+        hit3=any(found[:3]),
+        highlight_hit1=contains(first.highlight),
         doc_hit1=answer.answered and in_docs,
         reciprocal_rank=1 / (found.index(True) + 1) if True in found else 0.0,
-        doc_id=first.doc_id, highlight=first.highlight, reply_chars=len(first.highlight) + len(first.text),
+        doc_id=first.doc_id,
+        highlight=first.highlight,
+        reply_chars=len(first.highlight) + len(first.text),
     )
 
 
@@ -222,9 +240,14 @@ def _share(flags: list[bool]) -> float | None:
 def _score_group(name: str, group: list[Outcome]) -> GroupScore:
     n = len(group)
     return GroupScore(
-        name, n, sum(o.hit1 for o in group) / n, sum(o.hit3 for o in group) / n,
-        sum(o.highlight_hit1 for o in group) / n, sum(o.doc_hit1 for o in group) / n,
-        sum(o.reciprocal_rank for o in group) / n, sum(not o.answered for o in group) / n,
+        name,
+        n,
+        sum(o.hit1 for o in group) / n,
+        sum(o.hit3 for o in group) / n,
+        sum(o.highlight_hit1 for o in group) / n,
+        sum(o.doc_hit1 for o in group) / n,
+        sum(o.reciprocal_rank for o in group) / n,
+        sum(not o.answered for o in group) / n,
     )
 
 
@@ -255,10 +278,8 @@ def format_table(report: Report) -> str:
     missed = [o for o in report.outcomes if _missed(o)]
     lines += ["", f"missed ({len(missed)}):"]
     for o in missed:
-        verdict = ("should abstain, got" if not o.answerable
-                   else "abstained, closest" if not o.answered else "got")
-        lines += [f"  {o.qid} [{o.kind}] {o.question}",
-                  f"      {verdict} {o.doc_id or '-'}: {_cut(o.highlight)}"]
+        verdict = "should abstain, got" if not o.answerable else "abstained, closest" if not o.answered else "got"
+        lines += [f"  {o.qid} [{o.kind}] {o.question}", f"      {verdict} {o.doc_id or '-'}: {_cut(o.highlight)}"]
     return "\n".join(lines)
 
 

@@ -209,7 +209,9 @@ def build(
     for document, doc_passages in zip(documents, chunks, strict=True):
         bar.update()
         infos.append(
-            DocumentInfo(document.doc_id, document.title, document.url, document.metadata, len(passages), len(doc_passages))
+            DocumentInfo(
+                document.doc_id, document.title, document.url, document.metadata, len(passages), len(doc_passages)
+            )
         )
         for passage in doc_passages:
             tokens = passage_tokens(analyzer, passage)
@@ -310,7 +312,16 @@ def load(folder: Path) -> Index:
             index = _from_saved(header, {name: arrays[name] for name in arrays.files if name != "header"})
     except IndexFileError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile, EOFError) as error:
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        zipfile.BadZipFile,
+        EOFError,
+    ) as error:
         raise IndexFileError(f"index {path} is damaged ({type(error).__name__}: {error})") from None
     return index
 
@@ -328,20 +339,26 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
         for d in header["documents"]
     ]
     texts = header["document_texts"]
-    _check(len(header["passages"]) == sum(d.passage_count for d in documents), "passage rows do not match the documents")
+    _check(
+        len(header["passages"]) == sum(d.passage_count for d in documents), "passage rows do not match the documents"
+    )
     passages = []
     rows = iter(header["passages"])
     for document, text in zip(documents, texts, strict=True):
         for _ in range(document.passage_count):
             ordinal, start, end, table_header = next(rows)
-            passages.append(Passage(document.doc_id, int(ordinal), text[start:end], (int(start), int(end)), table_header))
+            passages.append(
+                Passage(document.doc_id, int(ordinal), text[start:end], (int(start), int(end)), table_header)
+            )
     vocabulary = header["vocabulary"]
     offsets = arrays["offsets"]
     posting_passages = arrays["posting_passages"]
     _check(len(offsets) == len(vocabulary) + 1, "offsets do not match the vocabulary")
     _check(len(posting_passages) == len(arrays["posting_weights"]) == int(offsets[-1]), "postings are truncated")
     _check(len(arrays["doc_len"]) == len(passages) == sum(d.passage_count for d in documents), "passage counts differ")
-    _check(len(posting_passages) == 0 or int(posting_passages.max()) < len(passages), "postings point past the passages")
+    _check(
+        len(posting_passages) == 0 or int(posting_passages.max()) < len(passages), "postings point past the passages"
+    )
     return Index(
         documents=documents,
         document_texts=texts,

@@ -156,9 +156,7 @@ def test_top_k_limits_results(engine_parts):
 def test_overlapping_passages_of_one_document_do_not_repeat_the_same_sentence(engine_parts):
     built, _ = engine_parts
     overlapping = [
-        (a, b)
-        for a, b in zip(built.passages, built.passages[1:])
-        if a.doc_id == b.doc_id and a.span[1] > b.span[0]
+        (a, b) for a, b in zip(built.passages, built.passages[1:]) if a.doc_id == b.doc_id and a.span[1] > b.span[0]
     ]
     assert overlapping, "the fixture has passages that overlap by a sentence"
     for question in ("When was the first stone pier built?", "Who anchored during the spice trade?"):

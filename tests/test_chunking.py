@@ -18,8 +18,21 @@ from bot.text import sentence_spans
 SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 TABLE_HEADER = "Country Formal Relations Began Notes"
 COUNTRIES = [
-    "Fiji", "Marshall Islands", "Tuvalu", "Nauru", "Palau", "Samoa", "Tonga", "Kiribati", "Vanuatu",
-    "Solomon Islands", "Micronesia", "Papua New Guinea", "Cook Islands", "Niue", "Timor-Leste",
+    "Fiji",
+    "Marshall Islands",
+    "Tuvalu",
+    "Nauru",
+    "Palau",
+    "Samoa",
+    "Tonga",
+    "Kiribati",
+    "Vanuatu",
+    "Solomon Islands",
+    "Micronesia",
+    "Papua New Guinea",
+    "Cook Islands",
+    "Niue",
+    "Timor-Leste",
 ]
 MONTHS = ["January", "March", "May", "July", "September", "November"]
 
@@ -32,8 +45,10 @@ SETTINGS = [
 
 
 def sentence(rng: random.Random, number: int) -> str:
-    words = [rng.choice(["embassy", "treaty", "minister", "visit", "trade", "border", "council", "pipeline"])
-             for _ in range(rng.randint(4, 12))]
+    words = [
+        rng.choice(["embassy", "treaty", "minister", "visit", "trade", "border", "council", "pipeline"])
+        for _ in range(rng.randint(4, 12))
+    ]
     return f"Item {number} concerns the {' '.join(words)}."
 
 
@@ -50,7 +65,9 @@ def table(rows: int, header: str = TABLE_HEADER) -> tuple[str, list[str]]:
     return header + "\n" + "\n".join(" " + line for line in lines), lines
 
 
-def assert_passage_invariants(text: str, passages: list[Passage], settings: ChunkingSettings, doc_id: str = "doc") -> None:
+def assert_passage_invariants(
+    text: str, passages: list[Passage], settings: ChunkingSettings, doc_id: str = "doc"
+) -> None:
     """The rules every chunking keeps, whatever the sizes."""
     spans = sentence_spans(text)
     starts = {s for s, _ in spans}

@@ -85,9 +85,12 @@ class Site:
     def args(self, command: str, *rest: str, corpus: Path | None = None) -> list[str]:
         return [
             command,
-            "--config", str(self.config),
-            "--corpus", str(corpus or self.corpus),
-            "--index", str(self.index),
+            "--config",
+            str(self.config),
+            "--corpus",
+            str(corpus or self.corpus),
+            "--index",
+            str(self.index),
             *rest,
         ]
 
@@ -105,8 +108,12 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     return Site(tmp_path, corpus, tmp_path / "index", config)
 
 
-def cli(capsys: pytest.CaptureFixture[str], argv: list[str], stdin: str | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+def cli(
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str, str]:
     """Run citebot in-process; returns (exit status, stdout, stderr)."""
     if stdin is not None:
         assert monkeypatch is not None
@@ -415,9 +422,7 @@ def test_ask_a_50_kb_question_answers_quickly(site: Site, capsys: pytest.Capture
 
 
 @pytest.mark.parametrize("command", ["reindex", "ask"])
-def test_missing_corpus_folder_exits_2_naming_it(
-    site: Site, capsys: pytest.CaptureFixture[str], command: str
-) -> None:
+def test_missing_corpus_folder_exits_2_naming_it(site: Site, capsys: pytest.CaptureFixture[str], command: str) -> None:
     missing = site.root / "no-such-docs"
     rest = [FOUNDER_QUESTION] if command == "ask" else []
     code, out, err = cli(capsys, site.args(command, *rest, corpus=missing))
@@ -427,9 +432,7 @@ def test_missing_corpus_folder_exits_2_naming_it(
 
 
 @pytest.mark.parametrize("command", ["reindex", "ask"])
-def test_corpus_without_supported_files_exits_2(
-    site: Site, capsys: pytest.CaptureFixture[str], command: str
-) -> None:
+def test_corpus_without_supported_files_exits_2(site: Site, capsys: pytest.CaptureFixture[str], command: str) -> None:
     empty = site.root / "empty-docs"
     empty.mkdir()
     (empty / "notes.docx").write_bytes(b"PK\x03\x04")

@@ -93,7 +93,12 @@ def test_lists_supported_files_recursively_sorted_by_posix_id(tmp_path: Path) ->
         write(tmp_path, name, "text")
     files = list_corpus_files(tmp_path)
     assert [f.doc_id for f in files] == [
-        "a.md", "b.txt", "sub/b.PDF", "sub/deeper/c.html", "x.markdown", "y.htm",
+        "a.md",
+        "b.txt",
+        "sub/b.PDF",
+        "sub/deeper/c.html",
+        "x.markdown",
+        "y.htm",
     ]
     first = files[0]
     assert first.path == (tmp_path / "a.md").absolute()

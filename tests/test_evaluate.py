@@ -123,8 +123,16 @@ def test_per_question_outcomes(report_and_calls) -> None:
 def test_group_metrics(report_and_calls) -> None:
     report, _ = report_and_calls
     groups = {g.name: g for g in report.groups()}
-    assert list(groups) == ["single", "fact", "paraphrase", "spelling", "table",
-                            "dialogue turns", "follow-up turns", "all answerable"]
+    assert list(groups) == [
+        "single",
+        "fact",
+        "paraphrase",
+        "spelling",
+        "table",
+        "dialogue turns",
+        "follow-up turns",
+        "all answerable",
+    ]
     single = groups["single"]
     assert single.n == 5
     assert single.figures() == pytest.approx((2 / 5, 3 / 5, 1 / 5, 3 / 5, 2.75 / 5, 1 / 5))
@@ -158,18 +166,21 @@ def test_empty_groups_are_left_out_and_nothing_divides_by_zero(tmp_path: Path) -
     assert to_json(report)["groups"] == {} and "n/a" in format_table(report)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("- id: [unclosed\n", "not valid YAML"),
-    ("id: c1\nquestion: q\n", "expected a YAML list"),
-    ("- just text\n", "entry 1"),
-    ("- id: c9\n  answers: [x]\n", "entry 1 (id c9): missing 'question'"),
-    ("- {id: c1, question: q}\n- {id: cd9, kind: dialogue}\n", "entry 2 (id cd9): a dialogue needs 'turns'"),
-    ("- {id: cd9, kind: dialogue, turns: [{answers: [x]}]}\n", "(id cd9) turn 1: missing 'question'"),
-    ("- {id: c8, question: q, answers: [44]}\n", "(id c8): 'answers' must be a list of strings"),
-    ("- {id: c8, question: q, docs: a.txt}\n", "(id c8): 'docs' must be a list of strings"),
-    ("- {id: c7, kind: trivia, question: q}\n", "(id c7): unknown kind 'trivia'"),
-    ("- {id: c1, question: q}\n- {id: c1, question: r}\n", "entry 2 (id c1): id 'c1' is used twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("- id: [unclosed\n", "not valid YAML"),
+        ("id: c1\nquestion: q\n", "expected a YAML list"),
+        ("- just text\n", "entry 1"),
+        ("- id: c9\n  answers: [x]\n", "entry 1 (id c9): missing 'question'"),
+        ("- {id: c1, question: q}\n- {id: cd9, kind: dialogue}\n", "entry 2 (id cd9): a dialogue needs 'turns'"),
+        ("- {id: cd9, kind: dialogue, turns: [{answers: [x]}]}\n", "(id cd9) turn 1: missing 'question'"),
+        ("- {id: c8, question: q, answers: [44]}\n", "(id c8): 'answers' must be a list of strings"),
+        ("- {id: c8, question: q, docs: a.txt}\n", "(id c8): 'docs' must be a list of strings"),
+        ("- {id: c7, kind: trivia, question: q}\n", "(id c7): unknown kind 'trivia'"),
+        ("- {id: c1, question: q}\n- {id: c1, question: r}\n", "entry 2 (id c1): id 'c1' is used twice"),
+    ],
+)
 def test_bad_question_files(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "q.yaml"
     path.write_text(text, encoding="utf-8")

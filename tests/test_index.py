@@ -127,7 +127,9 @@ def documents() -> list[Document]:
 # --- scores equal rank-bm25 -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("search", PARAMETERS, ids=lambda s: f"k1={s.k1},b={s.b},eps={s.epsilon},aliases={len(s.aliases)}")
+@pytest.mark.parametrize(
+    "search", PARAMETERS, ids=lambda s: f"k1={s.k1},b={s.b},eps={s.epsilon},aliases={len(s.aliases)}"
+)
 def test_scores_equal_rank_bm25(documents: list[Document], search: SearchSettings) -> None:
     built, analyzer = build_index(documents, search)
     assert len(built) >= 300
@@ -402,9 +404,7 @@ def test_load_of_random_bytes(tmp_path: Path, size: int) -> None:
     assert_refused(path.parent)
 
 
-@pytest.mark.parametrize(
-    "prefix", [b"PK\x03\x04", b"\x93NUMPY\x01\x00", b"\x80\x04\x95"], ids=["zip", "npy", "pickle"]
-)
+@pytest.mark.parametrize("prefix", [b"PK\x03\x04", b"\x93NUMPY\x01\x00", b"\x80\x04\x95"], ids=["zip", "npy", "pickle"])
 def test_load_of_garbage_with_a_known_magic_number(tmp_path: Path, prefix: bytes) -> None:
     path = saved(tmp_path)
     path.write_bytes(prefix + random.Random(1).randbytes(300))
@@ -451,8 +451,17 @@ def test_load_of_another_format_number_names_both(tmp_path: Path) -> None:
         lambda h: "index",
     ],
     ids=[
-        "no-format", "no-documents", "no-vocabulary", "short-vocabulary", "short-texts", "short-passage-rows",
-        "count-not-a-number", "metadata-not-a-list", "bad-skipped", "list-header", "string-header",
+        "no-format",
+        "no-documents",
+        "no-vocabulary",
+        "short-vocabulary",
+        "short-texts",
+        "short-passage-rows",
+        "count-not-a-number",
+        "metadata-not-a-list",
+        "bad-skipped",
+        "list-header",
+        "string-header",
     ],
 )
 def test_load_of_a_modified_header(tmp_path: Path, change) -> None:

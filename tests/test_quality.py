@@ -19,7 +19,9 @@ DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.yaml"
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    config = load_config(ROOT / "config.example.yaml", {}, corpus=ROOT / "corpus", index=tmp_path_factory.mktemp("index"))
+    config = load_config(
+        ROOT / "config.example.yaml", {}, corpus=ROOT / "corpus", index=tmp_path_factory.mktemp("index")
+    )
     return Engine(config, notify=lambda message: None)
 
 

@@ -47,7 +47,12 @@ def test_fold_is_idempotent_and_leaves_plain_ascii_alone() -> None:
 def test_words_drops_numeric_and_named_reference_markers() -> None:
     assert words("Fiji 19 March 2010[72]") == ["fiji", "19", "march", "2010"]
     assert words("It was founded.[citation needed] Then [note 3] it grew[a].") == [
-        "it", "was", "founded", "then", "it", "grew",
+        "it",
+        "was",
+        "founded",
+        "then",
+        "it",
+        "grew",
     ]
     assert "72" not in words("relations[72]")
 
@@ -67,7 +72,12 @@ def test_words_joins_inner_apostrophes_of_contractions() -> None:
 
 def test_words_splits_hyphenated_and_dashed_words() -> None:
     assert words("multi-dimensional Azerbaijan–Israel state-owned") == [
-        "multi", "dimensional", "azerbaijan", "israel", "state", "owned",
+        "multi",
+        "dimensional",
+        "azerbaijan",
+        "israel",
+        "state",
+        "owned",
     ]
 
 
@@ -245,7 +255,11 @@ def test_spans_index_into_the_original_string_and_are_ordered() -> None:
     text = "Intro line\n\nŞuşa is a city.  Türkiye’s envoy came!\nWhy? Because.[4]\n"
     spans = sentence_spans(text)
     assert [text[s:e] for s, e in spans] == [
-        "Intro line", "Şuşa is a city.", "Türkiye’s envoy came!", "Why?", "Because.[4]",
+        "Intro line",
+        "Şuşa is a city.",
+        "Türkiye’s envoy came!",
+        "Why?",
+        "Because.[4]",
     ]
     for (_, previous_end), (start, _) in zip(spans, spans[1:]):
         assert previous_end <= start
