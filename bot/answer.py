@@ -77,11 +77,13 @@ class _Candidate:
     """A hit with the evidence used to rank it: its best sentence and how well that answers."""
 
     hit: Hit
-    sentence: tuple[int, int]
+    sentence: tuple[int, int]  # within the passage
     row_header: str
     sentence_score: float
     passage_cover: float
     rank: float
+    passage_terms: frozenset[str]
+    sentence_terms: frozenset[str]  # of the sentence alone, without its row header
 
 
 def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSettings) -> Answer:
@@ -110,7 +112,7 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
         (_judge(index, analyzer, hit, weights, expects, best_score) for hit in hits),
         key=lambda c: (-c.rank, c.hit.passage),
     )
-    kept = _collapse_duplicates(index, analyzer, candidates, settings.top_k)
+    kept = _collapse_duplicates(index, candidates, settings.top_k)
     cited = tuple(_result(index, candidate, also_in) for candidate, also_in in kept)
     top = kept[0][0]
     confidence = max(0.0, min(1.0, 0.6 * top.sentence_score + 0.4 * top.passage_cover))
@@ -136,7 +138,7 @@ def _term_weights(query: Sequence[str], index: Index) -> dict[str, float]:
     }
 
 
-def _coverage(terms: set[str], weights: dict[str, float]) -> float:
+def _coverage(terms: frozenset[str], weights: dict[str, float]) -> float:
     """Share of the question's term weight that a piece of text contains."""
     return sum(w for term, w in weights.items() if term in terms) / sum(weights.values())
 
@@ -151,24 +153,33 @@ def _judge(
 ) -> _Candidate:
     passage = index.passages[hit.passage]
     document_text = index.document_texts[index.document_position[passage.doc_id]]
-    best: tuple[float, tuple[int, int], str] = (-1.0, (0, len(passage.text)), "")
+    best: tuple[float, tuple[int, int], str, frozenset[str]] = (-1.0, (0, len(passage.text)), "", frozenset())
     for start, end in sentence_spans(passage.text):
         sentence = passage.text[start:end]
         row_header = table_header_at(document_text, passage.span[0] + start)
-        terms = set(analyzer.tokens(f"{row_header}\n{sentence}" if row_header else sentence))
-        score = _coverage(terms, weights)
+        sentence_terms = frozenset(analyzer.tokens(sentence))
+        score = _coverage(sentence_terms.union(analyzer.tokens(row_header)), weights)
         if expects is not None and expects.search(sentence):
             score += _TYPE_BONUS
         if score > best[0]:
-            best = (score, (start, end), row_header)
-    sentence_score, span, row_header = best
-    passage_cover = _coverage(set(passage_tokens(analyzer, passage)), weights)
+            best = (score, (start, end), row_header, sentence_terms)
+    sentence_score, span, row_header, sentence_terms = best
+    passage_terms = frozenset(passage_tokens(analyzer, passage))
     rank = 0.4 * max(hit.score, 0.0) / best_score + 0.6 * sentence_score
-    return _Candidate(hit, span, row_header, min(sentence_score, 1.0), passage_cover, rank)
+    return _Candidate(
+        hit=hit,
+        sentence=span,
+        row_header=row_header,
+        sentence_score=min(sentence_score, 1.0),
+        passage_cover=_coverage(passage_terms, weights),
+        rank=rank,
+        passage_terms=passage_terms,
+        sentence_terms=sentence_terms,
+    )
 
 
 def _collapse_duplicates(
-    index: Index, analyzer: Analyzer, candidates: Sequence[_Candidate], k: int
+    index: Index, candidates: Sequence[_Candidate], k: int
 ) -> list[tuple[_Candidate, tuple[str, ...]]]:
     """The k best candidates, each repeat of a better one dropped or folded into it.
 
@@ -176,30 +187,27 @@ def _collapse_duplicates(
     overlap by a sentence) is dropped; a near-duplicate passage from another document, or one
     whose answering sentence is a copy, is folded in and named in `also_in`.
     """
-    kept: list[tuple[_Candidate, set[str], list[str]]] = []
+    kept: list[tuple[_Candidate, list[str]]] = []
     for candidate in candidates:
         passage = index.passages[candidate.hit.passage]
-        tokens = set(passage_tokens(analyzer, passage))
-        for earlier, earlier_tokens, also_in in kept:
+        for earlier, also_in in kept:
             earlier_passage = index.passages[earlier.hit.passage]
             if passage.doc_id == earlier_passage.doc_id:
                 if _highlight_span(passage, candidate) == _highlight_span(earlier_passage, earlier):
                     break
-            elif _near_duplicates(tokens, earlier_tokens) or _same_sentence(analyzer, candidate, earlier, index):
+            elif _near_duplicates(candidate.passage_terms, earlier.passage_terms) or _same_sentence(candidate, earlier):
                 if passage.doc_id not in also_in:
                     also_in.append(passage.doc_id)
                 break
         else:
             if len(kept) < k:
-                kept.append((candidate, tokens, []))
-    return [(candidate, tuple(also_in)) for candidate, _, also_in in kept]
+                kept.append((candidate, []))
+    return [(candidate, tuple(also_in)) for candidate, also_in in kept]
 
 
-def _same_sentence(analyzer: Analyzer, a: _Candidate, b: _Candidate, index: Index) -> bool:
+def _same_sentence(a: _Candidate, b: _Candidate) -> bool:
     """Two answering sentences that say the same in the same words (a copied sentence)."""
-    first, second = (
-        set(analyzer.tokens(index.passages[c.hit.passage].text[c.sentence[0] : c.sentence[1]])) for c in (a, b)
-    )
+    first, second = a.sentence_terms, b.sentence_terms
     return bool(first) and len(first & second) / len(first | second) >= _SAME_SENTENCE_JACCARD
 
 
@@ -208,7 +216,7 @@ def _highlight_span(passage: Passage, candidate: _Candidate) -> tuple[int, int]:
     return (passage.span[0] + candidate.sentence[0], passage.span[0] + candidate.sentence[1])
 
 
-def _near_duplicates(a: set[str], b: set[str]) -> bool:
+def _near_duplicates(a: frozenset[str], b: frozenset[str]) -> bool:
     """Two passages saying the same: most terms shared, or one almost wholly inside the other."""
     if not a or not b:
         return False
