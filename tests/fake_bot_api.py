@@ -1,0 +1,594 @@
+"""A small fake Telegram Bot API server for end-to-end tests of the bot.
+
+The real python-telegram-bot client talks HTTP to this server on 127.0.0.1, so tests exercise
+the bot's actual request encoding, error handling and polling loop without touching Telegram.
+Tests push updates (messages, button presses, inline queries, uploads) and inspect the calls the
+bot made (`calls`, `sent`, `wait_for`) and the messages it left in each chat (`bot_messages`).
+
+How python-telegram-bot v22 sends requests (telegram/request/_httpxrequest.py, _requestdata.py,
+_requestparameter.py): every method is a POST whose parameters are `RequestData.json_parameters`,
+i.e. strings as they are and every other value JSON-dumped (ints, bools, dicts, lists). Without
+files they go out form-encoded (application/x-www-form-urlencoded); with files the same fields plus
+the uploads go out as multipart/form-data. Standard library only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import email.parser
+import email.policy
+import functools
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+MAX_LONG_POLL = 1.0  # seconds; caps getUpdates' timeout so that stopping the bot stays quick
+
+# Parameters that are always strings in the Bot API. Their values are kept verbatim, because a
+# text such as "123" or "true" would otherwise be mistaken for JSON when decoding.
+TEXT_PARAMS = frozenset(
+    "text caption parse_mode caption_parse_mode callback_query_id inline_query_id inline_message_id "
+    "file_id url action description short_description secret_token language_code next_offset "
+    "business_connection_id message_effect_id emoji title query data ip_address "
+    "document photo audio video voice animation sticker video_note thumbnail".split()
+)
+
+_BOT_METHOD_PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<test>test/)?(?P<method>[A-Za-z]+)$")
+_FILE_PATH = re.compile(r"^/file/bot(?P<token>[^/]+)/(?:test/)?(?P<path>.+)$")
+
+
+@dataclass
+class Call:
+    """One Bot API request the bot made, with its parameters decoded and the server's answer."""
+
+    method: str  # as the bot sent it, e.g. "sendMessage"
+    params: dict[str, object]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # field name -> (file name, content)
+    environment: str = "prod"  # "test" for /bot<token>/test/<method>
+    result: object = None  # the answer's "result", None on failure
+    error_code: int | None = None  # HTTP status of a failed call, None on success
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code is None
+
+    def summary(self) -> str:
+        """A one-line description for assertion messages."""
+        args = ", ".join(
+            [f"{k}={_shorten(v)}" for k, v in self.params.items()]
+            + [f"{k}=<file {name!r}, {len(data)} bytes>" for k, (name, data) in self.files.items()]
+        )
+        status = "" if self.ok else f" -> {self.error_code}"
+        return f"{self.method}({args}){status}"
+
+
+class ApiError(Exception):
+    """Raised by a method handler to answer with a Bot API error."""
+
+    def __init__(self, status: int, description: str, retry_after: int | None = None):
+        super().__init__(description)
+        self.status, self.description, self.retry_after = status, description, retry_after
+
+    def body(self) -> dict:
+        body: dict[str, Any] = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+class FakeBotApi:
+    """Serves the Bot API methods citebot uses, keeping just enough state to answer realistically."""
+
+    def __init__(self, token: str = "123456:TEST-fake-token", bot_id: int = 4242, username: str = "citebot_test_bot"):
+        self.token, self.bot_id, self.username = token, bot_id, username
+        self.calls: list[Call] = []
+        self._lock = threading.Condition()  # guards all state below; notified when updates arrive
+        self._updates: list[dict] = []
+        self._update_ids = itertools.count(1)
+        self._ids = itertools.count(1)  # callback/inline query ids, file ids
+        self._next_message_id: dict[int, int] = {}
+        self._messages: dict[tuple[int, int], dict] = {}  # (chat id, message id) -> message
+        self._bot_message_ids: dict[int, list[int]] = {}
+        self._chats: dict[int, dict] = {}
+        self._files: dict[str, dict] = {}  # file_id -> File object plus "content"
+        self._failures: dict[str, list[ApiError]] = {}
+        self._server: _Server | None = None
+        self._stopping = False
+        self.base_url = self.base_file_url = ""
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FakeBotApi:
+        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
+        self._stopping = False
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.api = self
+        port = self._server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{port}/bot"
+        self.base_file_url = f"http://127.0.0.1:{port}/file/bot"
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.01)  # so stop() is quick
+        threading.Thread(target=serve, name="FakeBotApi", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify_all()  # release pending long polls
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeBotApi:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- pushing updates -------------------------------------------------------------------------
+
+    def push_update(self, update: dict) -> int:
+        """Queue a raw update for getUpdates, giving it the next update_id."""
+        with self._lock:
+            update["update_id"] = next(self._update_ids)
+            self._updates.append(update)
+            self._lock.notify_all()
+            return update["update_id"]
+
+    def message(
+        self,
+        text: str | None = None,
+        *,
+        chat_id: int = 1001,
+        user_id: int = 1001,
+        chat_type: str = "private",
+        message_id: int | None = None,
+        reply_to: dict | None = None,
+        entities: list | None = None,
+        edited: bool = False,
+        **fields: Any,
+    ) -> dict:
+        """A user writes (or, with edited=True, edits) a message; extra fields such as sticker=... are merged in."""
+        now = int(time.time())
+        chat = {"id": chat_id, "type": chat_type}
+        chat.update({"first_name": f"User{user_id}"} if chat_type == "private" else {"title": f"Chat {chat_id}"})
+        with self._lock:
+            self._chats[chat_id] = chat
+            message_id = self._new_message_id(chat_id, message_id)
+        message: dict[str, Any] = {"message_id": message_id, "date": now, "chat": chat, "from": _user(user_id)}
+        if text is not None:
+            message["text"] = text
+        if entities:
+            message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = {k: v for k, v in reply_to.items() if k != "reply_to_message"}
+        message.update(fields)
+        if edited:
+            message["edit_date"] = now
+        with self._lock:
+            self._messages[(chat_id, message_id)] = message
+        self.push_update({"edited_message" if edited else "message": message})
+        return message
+
+    def mention(self, text_after: str, **kw: Any) -> dict:
+        """A message addressing the bot as "@username ...", with the mention entity a client would add."""
+        handle = f"@{self.username}"
+        entity = {"type": "mention", "offset": 0, "length": utf16_len(handle)}
+        return self.message(f"{handle} {text_after}", entities=[entity, *(kw.pop("entities", None) or [])], **kw)
+
+    def command(self, text: str, **kw: Any) -> dict:
+        """A message such as "/ask@botname question" with the bot_command entity covering "/ask@botname"."""
+        if not text.startswith("/"):
+            raise ValueError(f"a command starts with '/': {text!r}")
+        entity = {"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}
+        return self.message(text, entities=[entity, *(kw.pop("entities", None) or [])], **kw)
+
+    def press(self, data: str, message: dict, *, user_id: int = 1001) -> dict:
+        """A user presses an inline button with callback `data` under `message`; returns the callback_query."""
+        with self._lock:
+            key = (message["chat"]["id"], message["message_id"])
+            current = copy.deepcopy(self._messages.get(key, message))  # as it is now, after edits
+            query = {
+                "id": str(next(self._ids)),
+                "from": _user(user_id),
+                "chat_instance": f"instance-{key[0]}",
+                "data": data,
+                "message": current,
+            }
+        self.push_update({"callback_query": query})
+        return query
+
+    def inline_query(self, query: str, *, user_id: int = 1001) -> dict:
+        """A user types "@botname query" in some chat; returns the inline_query."""
+        with self._lock:
+            inline = {
+                "id": str(next(self._ids)),
+                "from": _user(user_id),
+                "query": query,
+                "offset": "",
+                "chat_type": "sender",
+            }
+        self.push_update({"inline_query": inline})
+        return inline
+
+    def upload(
+        self, file_name: str, content: bytes, *, mime_type: str = "text/plain", caption: str | None = None, **kw: Any
+    ) -> dict:
+        """A user sends a document; its bytes become available through getFile and the file URL."""
+        with self._lock:
+            file = self._register_file(content, file_name)
+        document = {
+            "file_id": file["file_id"],
+            "file_unique_id": file["file_unique_id"],
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        if caption is not None:
+            kw["caption"] = caption
+        return self.message(document=document, **kw)
+
+    def fail_next(
+        self, method: str, status: int, description: str = "", *, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        """Make the next `times` calls of `method` fail with HTTP `status` and a Bot API error body."""
+        if not description:
+            if status == HTTPStatus.TOO_MANY_REQUESTS and retry_after is not None:
+                description = f"Too Many Requests: retry after {retry_after}"
+            else:
+                description = HTTPStatus(status).phrase
+        with self._lock:
+            self._failures.setdefault(method.lower(), []).extend(
+                ApiError(status, description, retry_after) for _ in range(times)
+            )
+
+    # --- inspecting what the bot did -------------------------------------------------------------
+
+    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
+        """Successful calls of `method` (case-insensitive), optionally only those to `chat_id`."""
+        with self._lock:
+            calls = list(self.calls)
+        return [
+            c
+            for c in calls
+            if c.ok
+            and c.method.lower() == method.lower()
+            and (chat_id is None or _as_int(c.params.get("chat_id")) == chat_id)
+        ]
+
+    async def wait_for(
+        self,
+        method: str = "sendMessage",
+        *,
+        chat_id: int | None = None,
+        count: int = 1,
+        predicate: Callable[[Call], bool] | None = None,
+        timeout: float = 10.0,
+    ) -> Call:
+        """Wait until the bot has made `count` matching successful calls and return the last of them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [c for c in self.sent(method, chat_id) if predicate is None or predicate(c)]
+            if len(matching) >= count:
+                return matching[count - 1]
+            if time.monotonic() >= deadline:
+                with self._lock:
+                    calls = list(self.calls)
+                polls = sum(c.method == "getUpdates" for c in calls)  # polling noise: counted, not listed
+                seen = "\n  ".join(c.summary() for c in calls if c.method != "getUpdates") or "(none)"
+                target = f"{count} x {method}" + (f" to chat {chat_id}" if chat_id is not None else "")
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {target}; got {len(matching)}. "
+                    f"Calls seen (besides {polls} getUpdates):\n  {seen}"
+                )
+            await asyncio.sleep(0.01)
+
+    def bot_messages(self, chat_id: int) -> list[dict]:
+        """The bot's messages in a chat as they are now (after edits, without deleted ones), oldest first."""
+        with self._lock:
+            return [copy.deepcopy(self._messages[(chat_id, i)]) for i in self._bot_message_ids.get(chat_id, [])]
+
+    # --- request handling (runs in the server's threads) -----------------------------------------
+
+    def _handle_request(self, token: str, method: str, environment: str, params: dict, files: dict) -> tuple[int, dict]:
+        """Answer one Bot API request and record it; returns (HTTP status, JSON body)."""
+        call = Call(method, params, files, environment)
+        try:
+            if token != self.token:
+                raise ApiError(401, "Unauthorized")
+            handler = getattr(self, f"_api_{method.lower()}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            with self._lock:  # getUpdates waits on the condition, which releases the lock meanwhile
+                if failures := self._failures.get(method.lower()):
+                    raise failures.pop(0)
+                call.result = copy.deepcopy(handler(params, files))
+            status, body = 200, {"ok": True, "result": call.result}
+        except ApiError as error:
+            call.error_code = error.status
+            status, body = error.status, error.body()
+        with self._lock:
+            self.calls.append(call)
+        return status, body
+
+    def _file_content(self, token: str, file_path: str) -> bytes | None:
+        with self._lock:
+            if token != self.token:
+                return None
+            return next((f["content"] for f in self._files.values() if f["file_path"] == file_path), None)
+
+    # Each _api_<lowercase method> runs with the lock held, takes decoded params and files and returns the result.
+
+    def _api_getme(self, params: dict, files: dict) -> dict:
+        return {
+            **self._bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
+
+    def _api_getupdates(self, params: dict, files: dict) -> list[dict]:
+        offset = _as_int(params.get("offset")) or 0
+        limit = min(max(_as_int(params.get("limit")) or 100, 1), 100)
+        allowed = params.get("allowed_updates") or None
+
+        def pending() -> list[dict]:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            return [u for u in self._updates if allowed is None or set(u) & set(allowed)][:limit]
+
+        wait = min(float(params.get("timeout") or 0), MAX_LONG_POLL)
+        self._lock.wait_for(lambda: pending() or self._stopping, timeout=wait)
+        return pending()
+
+    def _api_sendmessage(self, params: dict, files: dict) -> dict:
+        return self._store_bot_message(params, text=str(params.get("text", "")))
+
+    def _api_senddocument(self, params: dict, files: dict) -> dict:
+        extra = {}
+        if "document" in files:
+            name, content = files["document"]
+            file = self._register_file(content, name)
+            extra["document"] = {
+                "file_id": file["file_id"],
+                "file_unique_id": file["file_unique_id"],
+                "file_name": name,
+                "file_size": len(content),
+            }
+        elif params.get("document") in self._files:  # re-sending a known file_id
+            file = self._files[params["document"]]
+            extra["document"] = {k: file[k] for k in ("file_id", "file_unique_id", "file_size")}
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        if params.get("caption") is not None:
+            extra["caption"] = params["caption"]
+        return self._store_bot_message(params, **extra)
+
+    def _api_editmessagetext(self, params: dict, files: dict) -> dict | bool:
+        return self._edit(params, text=str(params.get("text", "")))
+
+    def _api_editmessagereplymarkup(self, params: dict, files: dict) -> dict | bool:
+        return self._edit(params)
+
+    def _api_deletemessage(self, params: dict, files: dict) -> bool:
+        chat_id, message_id = _as_int(params.get("chat_id")), _as_int(params.get("message_id"))
+        if self._messages.pop((chat_id, message_id), None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        if message_id in self._bot_message_ids.get(chat_id, []):
+            self._bot_message_ids[chat_id].remove(message_id)
+        return True
+
+    def _api_getfile(self, params: dict, files: dict) -> dict:
+        file = self._files.get(str(params.get("file_id")))
+        if file is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {k: v for k, v in file.items() if k != "content"}
+
+    def _api_getmycommands(self, params: dict, files: dict) -> list:
+        return []
+
+    def _api_getwebhookinfo(self, params: dict, files: dict) -> dict:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+
+    def _api_true(self, params: dict, files: dict) -> bool:
+        return True
+
+    _api_answercallbackquery = _api_sendchataction = _api_setmycommands = _api_deletemycommands = _api_true
+    _api_answerinlinequery = _api_deletewebhook = _api_setwebhook = _api_close = _api_logout = _api_true
+    _api_setmydescription = _api_setmyshortdescription = _api_true
+
+    # --- helpers (called with the lock held) -----------------------------------------------------
+
+    def _bot_user(self) -> dict:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "citebot test", "username": self.username}
+
+    def _new_message_id(self, chat_id: int, message_id: int | None) -> int:
+        """Message ids increase per chat, as in real private chats and groups."""
+        if message_id is None:
+            message_id = self._next_message_id.get(chat_id, 1)
+        self._next_message_id[chat_id] = max(self._next_message_id.get(chat_id, 1), message_id + 1)
+        return message_id
+
+    def _register_file(self, content: bytes, file_name: str) -> dict:
+        n = next(self._ids)
+        suffix = file_name[file_name.rfind(".") :] if "." in file_name else ""
+        file = {
+            "file_id": f"file-{n}",
+            "file_unique_id": f"unique-{n}",
+            "file_size": len(content),
+            "file_path": f"documents/file_{n}{suffix}",
+            "content": content,
+        }
+        self._files[file["file_id"]] = file
+        return file
+
+    def _store_bot_message(self, params: dict, **content: Any) -> dict:
+        chat_id = _as_int(params.get("chat_id"))
+        if chat_id is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat_id, None),
+            "date": int(time.time()),
+            "chat": self._chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}),
+            "from": self._bot_user(),
+            **content,
+        }
+        reply_to = (params.get("reply_parameters") or {}).get("message_id") or params.get("reply_to_message_id")
+        reply_id = _as_int(reply_to)
+        replied = self._messages.get((chat_id, reply_id)) if reply_id is not None else None
+        if replied is not None:
+            message["reply_to_message"] = {k: v for k, v in replied.items() if k != "reply_to_message"}
+        _set_inline_markup(message, params.get("reply_markup"))
+        self._messages[(chat_id, message["message_id"])] = message
+        self._bot_message_ids.setdefault(chat_id, []).append(message["message_id"])
+        return message
+
+    def _edit(self, params: dict, **changes: Any) -> dict | bool:
+        """Edit a stored message; the inline keyboard is replaced (or dropped, if none is given) as in Telegram."""
+        if params.get("inline_message_id"):
+            return True
+        message = self._messages.get((_as_int(params.get("chat_id")), _as_int(params.get("message_id"))))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        message.update(changes, edit_date=int(time.time()))
+        _set_inline_markup(message, params.get("reply_markup"))
+        return message
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    api: FakeBotApi
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet: clients hanging up mid-long-poll (the Updater stopping) is expected."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes /bot<token>/[test/]<method> to FakeBotApi._handle_request and /file/bot<token>/<path> to file contents."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, like api.telegram.org
+    disable_nagle_algorithm = True  # else headers and body in two writes cost ~40 ms per request
+    server: _Server
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)  # File.download_* percent-encodes the token's ":"
+        if match := _FILE_PATH.match(path):
+            content = self.server.api._file_content(match["token"], match["path"])
+            if content is None:
+                self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            else:
+                self._send(200, content, "application/octet-stream")
+            return
+        self.do_POST()
+
+    def do_POST(self) -> None:
+        url = urlsplit(self.path)
+        body = self._read_body()
+        match = _BOT_METHOD_PATH.match(unquote(url.path))
+        if not match:
+            self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        fields, files = dict(parse_qsl(url.query, keep_blank_values=True)), {}
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("multipart/form-data"):
+            more_fields, files = parse_multipart(content_type, body)
+            fields.update(more_fields)
+        elif content_type.startswith("application/json"):
+            fields.update(json.loads(body or b"{}"))
+        elif body:
+            fields.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        params = {name: decode_param(name, value) for name, value in fields.items()}
+        environment = "test" if match["test"] else "prod"
+        status, answer = self.server.api._handle_request(match["token"], match["method"], environment, params, files)
+        self._send_json(status, answer)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _send_json(self, status: int, body: dict) -> None:
+        self._send(status, json.dumps(body).encode(), "application/json")
+
+    def _send(self, status: int, payload: bytes, content_type: str) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access log on stderr."""
+
+
+# --- decoding ------------------------------------------------------------------------------------
+
+
+def decode_param(name: str, value: object) -> object:
+    """Undo python-telegram-bot's encoding: non-string values arrive JSON-dumped, strings verbatim."""
+    if not isinstance(value, str) or name in TEXT_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # a plain string, e.g. chat_id="@channel"
+
+
+def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """Split a multipart/form-data body into plain fields and uploaded files, with the `email` package."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        file_name = part.get_filename()
+        content = part.get_payload(decode=True) or b""
+        if file_name is None:
+            fields[name] = content.decode(part.get_content_charset() or "utf-8")
+        else:  # raw UTF-8 in the header comes back surrogate-escaped
+            files[name] = (file_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), content)
+    return fields, files
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's entity offsets and lengths."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _user(user_id: int) -> dict:
+    return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+
+
+def _set_inline_markup(message: dict, markup: object) -> None:
+    """Messages carry only inline keyboards; reply keyboards and force_reply are not echoed back."""
+    if isinstance(markup, dict) and "inline_keyboard" in markup:
+        message["reply_markup"] = markup
+    else:
+        message.pop("reply_markup", None)
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _shorten(value: object, width: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
