@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from . import evaluate, render
+from . import evaluate, render, telegram_app
 from .config import TOKEN_ENV, Config, load_config
 from .engine import Engine
 from .errors import UserError
@@ -91,7 +91,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if not config.telegram.token:
         _notice(f"no Telegram token configured (telegram.token or {TOKEN_ENV}): starting the console chat")
         return _chat(args, config)
-    raise UserError("the Telegram bot is not available in this version yet; use `citebot chat`")
+    logging.getLogger().setLevel(logging.INFO)  # a long-running service says what it does
+    return telegram_app.run(config, _engine(config, progress=True))
 
 
 def _reindex(args: argparse.Namespace, config: Config) -> int:

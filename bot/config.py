@@ -7,6 +7,7 @@ the key — the rest of the code trusts the values it is given.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,18 +26,35 @@ TOKEN_ENV = "CITEBOT_TELEGRAM_TOKEN"
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """Webhook mode: Telegram posts updates to `url`, which reaches a server listening here."""
+
+    url: str = ""  # the public https:// address; empty means long polling
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    path: str = "telegram"
+    secret_token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class TelegramSettings:
     token: str = field(default="", repr=False)
     base_url: str = ""
+    base_file_url: str = ""
     test_environment: bool = False
     admins: tuple[int, ...] = ()
     allowed_chats: tuple[int, ...] = ()
+    max_upload_mb: int = 20
+    flood_limits: bool = True
+    concurrent_updates: int = 16
+    webhook: WebhookSettings = WebhookSettings()
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
+    data: Path = Path("data")
     chunking: ChunkingSettings = ChunkingSettings()
     search: SearchSettings = SearchSettings()
     answer: AnswerSettings = AnswerSettings()
@@ -52,7 +70,21 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "search.epsilon": (lambda v: 0 <= v <= 1, "must be between 0 and 1"),
     "answer.top_k": (lambda v: 1 <= v <= 50, "must be between 1 and 50"),
     "answer.threshold": (lambda v: 0 <= v <= 1, "must be between 0 and 1"),
+    "telegram.base_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
+    "telegram.base_file_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
+    "telegram.max_upload_mb": (lambda v: 1 <= v <= 2000, "must be between 1 and 2000"),
+    "telegram.concurrent_updates": (lambda v: 1 <= v <= 256, "must be between 1 and 256"),
+    "telegram.webhook.url": (lambda v: not v or v.startswith("https://"), "must be an https:// URL (Telegram's rule)"),
+    "telegram.webhook.port": (lambda v: 1 <= v <= 65535, "must be between 1 and 65535"),
+    "telegram.webhook.secret_token": (
+        lambda v: not v or re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v) is not None,
+        "must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+    ),
 }
+
+
+def _is_http_url(value: str) -> bool:
+    return re.match(r"https?://[^/\s]+", value) is not None
 
 
 def load_config(
@@ -61,11 +93,12 @@ def load_config(
     *,
     corpus: Path | None = None,
     index: Path | None = None,
+    data: Path | None = None,
 ) -> Config:
     """Read YAML (or defaults when there is no file), apply overrides, fail naming the bad key.
 
     `path` None means ./config.yaml if it exists. Relative paths in a config file are relative to
-    that file; `corpus`/`index` given here (command-line flags) are taken as they are.
+    that file; `corpus`/`index`/`data` given here (command-line flags) are taken as they are.
     """
     env = {} if env is None else env
     if path is None and DEFAULT_CONFIG_FILE.is_file():
@@ -82,6 +115,7 @@ def load_config(
         config,
         corpus=corpus if corpus is not None else base / config.corpus,
         index=index if index is not None else base / config.index,
+        data=data if data is not None else base / config.data,
     )
     if config.chunking.max_chars < config.chunking.target_chars:
         raise ConfigError("chunking.max_chars: must be at least chunking.target_chars")

@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,6 +152,23 @@ def list_corpus_files(folder: Path) -> list[CorpusFile]:
             sidecar_mtime_ns = sidecar.stat().st_mtime_ns if sidecar.is_file() else 0
             files.append(CorpusFile(doc_id, path, stat.st_size, stat.st_mtime_ns, sidecar_mtime_ns))
     return sorted(files, key=lambda file: file.doc_id)
+
+
+def safe_file_name(name: str) -> str:
+    """A file name for an uploaded document that cannot leave the corpus folder or hide in it.
+
+    Only the last path component is kept; characters outside letters, digits, `-`, `_` and `.`
+    become `_`; leading dots go (no hidden files); the suffix is kept and lowercased. Raises
+    DocumentError for a name without a supported suffix.
+    """
+    base = unicodedata.normalize("NFKC", re.split(r"[/\\]", name)[-1]).strip()
+    stem, dot, suffix = base.rpartition(".")
+    suffix = f".{suffix.lower()}" if dot else ""
+    if suffix not in SUPPORTED_SUFFIXES:
+        known = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise DocumentError(f"{name!r} is not a supported kind of document ({known})")
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._-")[:100] or "document"
+    return stem + suffix
 
 
 def load_corpus(folder: Path, files: list[CorpusFile] | None = None, progress: bool = False) -> Corpus:

@@ -8,6 +8,7 @@ event is reported as a notice for the caller to show.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class Engine:
         self._progress = progress
         self._settings_fingerprint = index.settings_fingerprint(config.chunking, config.search)
         self._index: index.Index | None = None
+        self._rebuilding = threading.Lock()
 
     @property
     def index(self) -> index.Index:
@@ -57,11 +59,16 @@ class Engine:
         return answer(question, self.index, self.analyzer, self.config.answer)
 
     def reindex(self) -> BuildReport:
-        """Rebuild from the corpus folder, save, and switch to the new index."""
-        started = time.perf_counter()
-        new_index = self._build(corpus.list_corpus_files(self.config.corpus))
-        self._save(new_index)
-        self._index = new_index
+        """Rebuild from the corpus folder, save, and switch to the new index.
+
+        Questions keep being answered from the old index meanwhile (it is swapped in one
+        assignment); a second reindex waits for the first.
+        """
+        with self._rebuilding:
+            started = time.perf_counter()
+            new_index = self._build(corpus.list_corpus_files(self.config.corpus))
+            self._save(new_index)
+            self._index = new_index
         return BuildReport(
             documents=len(new_index.documents),
             passages=len(new_index),

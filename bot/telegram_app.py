@@ -1,0 +1,647 @@
+"""The Telegram front end: python-telegram-bot handlers over the engine, the store and render.
+
+Questions come as private messages, as mentions of the bot or replies to its answers in groups,
+as /ask, and as inline queries. Answers carry buttons whose callback data names a stored reply,
+so they keep working after a restart; after a reindex they check that the passage they point
+at still exists. Slow work (answering, reindexing, reading an upload) runs in a worker thread so
+the bot keeps serving other chats meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from . import corpus, render
+from .answer import Answer, Result
+from .config import TOKEN_ENV, Config, TelegramSettings
+from .engine import BuildReport, Engine
+from .errors import DocumentError, UserError
+from .examples import example_questions
+from .redact import hide_in_logs, redact
+from .store import Store
+
+log = logging.getLogger(__name__)
+# Raised inside python-telegram-bot's own rate limiter whenever it reads RetryAfter; nothing to act on here.
+warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDeprecationWarning)
+
+TEST_ENVIRONMENT_URL = "https://api.telegram.org/bot{token}/test"
+TEST_ENVIRONMENT_FILE_URL = "https://api.telegram.org/file/bot{token}/test"
+SEND_FILE_LIMIT = 50 * 1024 * 1024  # the Bot API's limit for files a bot sends
+NETWORK_RETRIES = 3
+RETRY_AFTER_RETRIES = 5
+NON_TEXT_HINT = "I answer questions written as text — type one, e.g. what you want to know about the documents."
+
+COMMANDS = (
+    BotCommand("start", "what I know, with example questions"),
+    BotCommand("help", "how to ask and what the buttons do"),
+    BotCommand("sources", "the documents I answer from"),
+    BotCommand("ask", "ask a question (handy in groups)"),
+)
+ADMIN_COMMANDS = (
+    BotCommand("reindex", "rebuild the index from the corpus folder"),
+    BotCommand("stats", "documents, passages, questions served"),
+)
+
+
+class PatientRateLimiter(AIORateLimiter):
+    """AIORateLimiter (flood limits, RetryAfter waited out) that also retries a request the Bot
+    API answered with a server error or that never reached it, so a hiccup loses no answer.
+
+    A timeout is not retried: the message may have been sent, and sending it twice is worse.
+    """
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except (BadRequest, TimedOut):
+                raise
+            except NetworkError as error:
+                if attempt == NETWORK_RETRIES:
+                    raise
+                delay = 0.25 * 2**attempt
+                log.warning("%s failed (%s); retrying in %.2f s", endpoint, error, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def build_application(config: Config, engine: Engine, store: Store) -> Application:
+    """The bot, ready for run_polling/run_webhook (or a test's manual start)."""
+    settings = config.telegram
+    hide_in_logs(settings.token)
+    limits = {} if settings.flood_limits else {"overall_max_rate": 0, "group_max_rate": 0}
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(PatientRateLimiter(max_retries=RETRY_AFTER_RETRIES, **limits))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+    )
+    base_url, base_file_url = _api_urls(settings)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    bot = Citebot(config, engine, store)
+    application = builder.post_init(bot.start).post_shutdown(bot.stop).build()
+    bot.register(application)
+    return application
+
+
+def _api_urls(settings: TelegramSettings) -> tuple[str, str]:
+    """The Bot API URLs to use, or "" for python-telegram-bot's own (Telegram's servers)."""
+    if settings.base_url:
+        base = settings.base_url
+        files = settings.base_file_url or (base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else "")
+        if settings.test_environment:
+            return f"{base}{{token}}/test", f"{files}{{token}}/test" if files else ""
+        return base, files
+    if settings.test_environment:
+        return TEST_ENVIRONMENT_URL, TEST_ENVIRONMENT_FILE_URL
+    return "", settings.base_file_url
+
+
+def webhook_arguments(config: Config) -> dict[str, Any]:
+    """What run_webhook (and Updater.start_webhook) need, from the webhook settings."""
+    webhook = config.telegram.webhook
+    return {
+        "listen": webhook.listen,
+        "port": webhook.port,
+        "url_path": webhook.path.strip("/"),
+        "webhook_url": webhook.url,
+        "secret_token": webhook.secret_token or None,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
+def run(config: Config, engine: Engine) -> int:
+    """Serve until interrupted: long polling, or a webhook when telegram.webhook.url is set."""
+    store = Store(config.data)
+    application = build_application(config, engine, store)
+    try:
+        if config.telegram.webhook.url:
+            application.run_webhook(**webhook_arguments(config))
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise UserError(
+            f"Telegram rejected the bot token (telegram.token or {TOKEN_ENV}); check it with @BotFather"
+        ) from None
+    except NetworkError as error:
+        raise UserError(f"cannot reach the Telegram Bot API: {redact(str(error))}") from None
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Button:
+    """Callback data of an answer's buttons: `action:reply_id[:rank[:offset]]`, well under 64 bytes."""
+
+    action: str  # m(ore) c(ontext) s(ource) a(nswer, back to it)
+    reply_id: int
+    rank: int = 0
+    offset: int = 0
+
+    def data(self) -> str:
+        return f"{self.action}:{self.reply_id}:{self.rank}:{self.offset}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> _Button | None:
+        parts = (data or "").split(":")
+        if len(parts) != 4 or parts[0] not in ("m", "c", "s", "a"):
+            return None
+        try:
+            return cls(parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
+        except ValueError:
+            return None
+
+
+class Citebot:
+    """The handlers, sharing one engine, one store and the bot's settings."""
+
+    def __init__(self, config: Config, engine: Engine, store: Store) -> None:
+        self.config = config
+        self.settings = config.telegram
+        self.engine = engine
+        self.store = store
+        self.examples: list[str] = []
+        self._reindexing = asyncio.Lock()
+
+    def register(self, application: Application) -> None:
+        private = filters.ChatType.PRIVATE
+        application.add_handler(TypeHandler(Update, self.gate), group=-1)
+        application.add_handler(CommandHandler("start", self.on_start))
+        application.add_handler(CommandHandler("help", self.on_help))
+        application.add_handler(CommandHandler("sources", self.on_sources))
+        application.add_handler(CommandHandler("ask", self.on_ask))
+        application.add_handler(CommandHandler("reindex", self.on_reindex))
+        application.add_handler(CommandHandler("stats", self.on_stats))
+        application.add_handler(MessageHandler(private & filters.COMMAND, self.on_unknown_command))
+        application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
+        application.add_handler(MessageHandler(private & filters.Document.ALL, self.on_document))
+        application.add_handler(
+            MessageHandler(
+                private & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_non_text
+            )
+        )
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(InlineQueryHandler(self.on_inline))
+        application.add_error_handler(self.on_error)
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    async def start(self, application: Application) -> None:
+        """Load the index, pick /start's examples, and register the command menus."""
+        index = await asyncio.to_thread(lambda: self.engine.index)
+        self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
+        await application.bot.set_my_commands(COMMANDS)
+        for admin in self.settings.admins:
+            try:
+                await application.bot.set_my_commands(COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+            except BadRequest as error:  # the admin has not started a chat with the bot yet
+                log.info("admin commands not shown to %s: %s", admin, error.message)
+        log.info("ready as @%s: %d documents, %d passages", application.bot.username, len(index.documents), len(index))
+
+    async def stop(self, application: Application) -> None:
+        self.store.close()
+
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """With telegram.allowed_chats set, updates from any other chat go no further."""
+        allowed = self.settings.allowed_chats
+        if not allowed:
+            return
+        chat = update.effective_chat
+        where = chat.id if chat is not None else update.effective_user.id if update.effective_user else None
+        if where not in allowed:
+            log.info("ignored an update from chat %s (not in telegram.allowed_chats)", where)
+            raise ApplicationHandlerStop
+
+    # --- questions --------------------------------------------------------------------------
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message.chat.type == ChatType.PRIVATE:
+            await self._answer(update, context, message.text)
+            return
+        question = self._addressed_question(message, context)
+        if question is not None:
+            await self._answer(update, context, question)
+
+    async def on_ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        parts = (message.text or "").split(maxsplit=1)
+        if len(parts) < 2:
+            await message.reply_text("Ask after the command, e.g. <code>/ask When was the treaty signed?</code>")
+            return
+        await self._answer(update, context, parts[1])
+
+    def _addressed_question(self, message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        """In a group: the question if the message mentions the bot or replies to it, else None."""
+        bot = context.bot
+        text = message.text or ""
+        for entity in message.entities:
+            mentioned = (
+                entity.type == MessageEntityType.MENTION
+                and message.parse_entity(entity).lower() == f"@{bot.username}".lower()
+            ) or (entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == bot.id)
+            if mentioned:
+                mention = message.parse_entity(entity)
+                return text.replace(mention, " ", 1).strip()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return text
+        return None
+
+    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+        """Answer a question, or, when the question was edited, update the answer given to it."""
+        message = update.effective_message
+        chat = message.chat
+        with contextlib.suppress(TelegramError):  # the typing hint is a nicety, never a failure
+            await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        started = time.perf_counter()
+        answer = await asyncio.to_thread(self.engine.ask, question, str(chat.id))
+        seconds = time.perf_counter() - started
+        earlier = self.store.reply_to(chat.id, message.message_id) if update.edited_message else None
+        reply_id = self.store.record(chat.id, message.message_id, render.answer_json(answer), seconds)
+        text, buttons = render.reply_html(answer), self._answer_buttons(reply_id, answer)
+        if earlier is not None and earlier.reply_message is not None:
+            try:
+                await context.bot.edit_message_text(text, chat.id, earlier.reply_message, reply_markup=buttons)
+                self.store.sent_as(reply_id, earlier.reply_message)
+                return
+            except BadRequest as error:
+                if "not modified" in error.message:
+                    self.store.sent_as(reply_id, earlier.reply_message)
+                    return
+                log.info("could not update the earlier answer (%s); sending a new one", error.message)
+        sent = await message.reply_html(text, reply_markup=buttons, do_quote=chat.type != ChatType.PRIVATE)
+        self.store.sent_as(reply_id, sent.message_id)
+
+    def _answer_buttons(self, reply_id: int, answer: Answer) -> InlineKeyboardMarkup | None:
+        if not answer.results:
+            return None
+        row = []
+        if answer.answered and len(answer.results) > 1:
+            row.append(InlineKeyboardButton("More", callback_data=_Button("m", reply_id).data()))
+        row.append(InlineKeyboardButton("Context", callback_data=_Button("c", reply_id).data()))
+        row.append(InlineKeyboardButton("Source", callback_data=_Button("s", reply_id).data()))
+        return InlineKeyboardMarkup([row])
+
+    # --- buttons ----------------------------------------------------------------------------
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        button = _Button.parse(query.data)
+        stored = self.store.reply(button.reply_id) if button is not None else None
+        if button is None or stored is None:
+            await query.answer("This answer has expired — please ask the question again.", show_alert=True)
+            return
+        answer = render.answer_from_json(stored.answer)
+        if not 0 <= button.rank < len(answer.results):
+            await query.answer("This button no longer matches the answer — please ask again.", show_alert=True)
+            return
+        if button.action == "m":
+            await self._show_more(update, context, button, answer)
+        elif button.action == "c":
+            await self._show_context(update, button, answer)
+        elif button.action == "a":
+            await query.answer()
+            await self._edit(query, render.reply_html(answer), self._answer_buttons(button.reply_id, answer))
+        else:
+            await self._send_source(update, context, answer.results[button.rank])
+
+    async def _show_more(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: _Button, answer: Answer
+    ) -> None:
+        query = update.callback_query
+        if len(answer.results) < 2:
+            await query.answer("There are no more results for this question.")
+            return
+        await query.answer()
+        rows = [
+            [
+                InlineKeyboardButton(f"Context {rank + 1}", callback_data=_Button("c", button.reply_id, rank).data()),
+                InlineKeyboardButton(f"Source {rank + 1}", callback_data=_Button("s", button.reply_id, rank).data()),
+            ]
+            for rank in range(1, len(answer.results))
+        ]
+        await context.bot.send_message(
+            update.effective_chat.id, render.more_html(answer, 1), reply_markup=InlineKeyboardMarkup(rows)
+        )
+
+    async def _show_context(self, update: Update, button: _Button, answer: Answer) -> None:
+        """Edit the message in place to show the cited passage with its neighbours; arrows walk on."""
+        query = update.callback_query
+        result = answer.results[button.rank]
+        index = self.engine.index
+        position = _current_position(index, result)
+        if position is None:
+            await query.answer(_OUTDATED, show_alert=True)
+            return
+        document = index.documents[index.document_position[result.doc_id]]
+        last = document.first_passage + document.passage_count - 1
+        centre = min(max(position + button.offset, document.first_passage), last)
+        shown = [
+            (index.passages[p].ordinal, index.passages[p].text)
+            for p in range(max(centre - 1, document.first_passage), min(centre + 1, last) + 1)
+        ]
+        highlight = result.highlight if centre == position else ""
+        view = render.context_html(document, shown, index.passages[centre].ordinal, highlight)
+        offset = centre - position
+        row = []
+        if centre > document.first_passage:
+            row.append(
+                InlineKeyboardButton(
+                    "◀ Earlier", callback_data=_Button("c", button.reply_id, button.rank, offset - 1).data()
+                )
+            )
+        row.append(InlineKeyboardButton("Answer", callback_data=_Button("a", button.reply_id).data()))
+        if centre < last:
+            row.append(
+                InlineKeyboardButton(
+                    "Later ▶", callback_data=_Button("c", button.reply_id, button.rank, offset + 1).data()
+                )
+            )
+        await query.answer()
+        await self._edit(query, view, InlineKeyboardMarkup([row]))
+
+    async def _send_source(self, update: Update, context: ContextTypes.DEFAULT_TYPE, result: Result) -> None:
+        query = update.callback_query
+        index = self.engine.index
+        position = index.document_position.get(result.doc_id)
+        path = self.config.corpus / result.doc_id
+        if position is None or not path.is_file():
+            await query.answer(_OUTDATED, show_alert=True)
+            return
+        await query.answer()
+        size = path.stat().st_size
+        chat_id = update.effective_chat.id
+        await context.bot.send_message(chat_id, render.document_html(index.documents[position], size))
+        if size <= SEND_FILE_LIMIT:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+            await context.bot.send_document(chat_id, path, filename=path.name)
+
+    async def _edit(self, query: Any, text: str, buttons: InlineKeyboardMarkup | None) -> None:
+        try:
+            await query.edit_message_text(text, reply_markup=buttons)
+        except BadRequest as error:
+            if "not modified" not in error.message:
+                raise
+
+    # --- inline mode ------------------------------------------------------------------------
+
+    async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.inline_query
+        question = query.query.strip()
+        if not question:
+            await query.answer([], cache_time=5)
+            return
+        answer = await asyncio.to_thread(self.engine.ask, question, None)
+        articles = [
+            InlineQueryResultArticle(
+                id=str(rank),
+                title=render.cut(" ".join(result.highlight.split()), 100),
+                description=("" if answer.answered else "closest passage · ")
+                + f"{result.title} · passage {result.ordinal + 1}",
+                input_message_content=InputTextMessageContent(
+                    f"<i>{escape(question)}</i>\n\n{render.result_html(result)}", parse_mode=ParseMode.HTML
+                ),
+            )
+            for rank, result in enumerate(answer.results)
+        ]
+        await query.answer(articles, cache_time=30)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        index = self.engine.index
+        lines = [
+            f"Hello! I answer questions from {len(index.documents)} documents ({len(index)} passages), "
+            "quoting the passage that answers and saying where it comes from.",
+        ]
+        if self.examples:
+            lines += ["", "Try:"] + [f"• <i>{escape(question)}</i>" for question in self.examples]
+        lines += ["", "/sources lists the documents, /help explains the buttons and groups."]
+        await update.effective_message.reply_text("\n".join(lines))
+
+    async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        username = context.bot.username
+        lines = [
+            "Send me a question as a message. I reply with the passage that answers it, the answering "
+            "sentence in bold, and its source (document and passage number).",
+            "",
+            "<b>More</b> shows the next results, <b>Context</b> the passages around the answer, "
+            "<b>Source</b> the document itself.",
+            "If the documents don't answer, I say so and show the closest passages.",
+            "",
+            f"In groups, mention me (@{escape(username)} your question), reply to one of my answers, or use /ask.",
+            f"In any chat, type @{escape(username)} and a question to share a cited answer.",
+        ]
+        if self._is_admin(update):
+            lines += ["", "Admin: /reindex rebuilds the index, /stats shows usage; send a document to add it."]
+        await update.effective_message.reply_text("\n".join(lines))
+
+    async def on_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        documents = self.engine.index.documents
+        lines = [f"{len(documents)} documents:"]
+        for shown, document in enumerate(documents):
+            line = f"• <b>{escape(document.title)}</b> — {escape(document.doc_id)} ({document.passage_count} passages)"
+            if sum(len(existing) + 1 for existing in lines) + len(line) > render.TELEGRAM_LIMIT - 40:
+                lines.append(f"… and {len(documents) - shown} more")
+                break
+            lines.append(line)
+        await update.effective_message.reply_text("\n".join(lines))
+
+    async def on_reindex(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self._admin_only(update, "/reindex"):
+            return
+        message = update.effective_message
+        await message.reply_text("Reindexing the corpus; I keep answering meanwhile…")
+        try:
+            report = await self._reindex()
+        except UserError as error:
+            await message.reply_text(f"Reindex failed, the previous index stays in use: {escape(str(error))}")
+            return
+        await message.reply_text(_report_html(report))
+
+    async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self._admin_only(update, "/stats"):
+            return
+        index = self.engine.index
+        served = self.store.stats()
+        median = f"{served.median_seconds * 1000:.0f} ms" if served.median_seconds is not None else "—"
+        await update.effective_message.reply_text(
+            f"Documents: {len(index.documents)}\nPassages: {len(index)}\nSkipped files: {len(index.skipped)}\n"
+            f"Questions served: {served.questions}\nMedian answer time: {median}"
+        )
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.effective_message.reply_text("I don't know that command. /help lists what I do.")
+
+    # --- documents and other messages -------------------------------------------------------
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An admin's document is added to the corpus (after checking it reads) and indexed."""
+        message = update.effective_message
+        if not await self._admin_only(update, "a document upload"):
+            return
+        document = message.document
+        try:
+            name = corpus.safe_file_name(document.file_name or "")
+        except DocumentError as error:
+            await message.reply_text(escape(str(error)))
+            return
+        limit = self.settings.max_upload_mb * 1024 * 1024
+        if document.file_size is not None and document.file_size > limit:
+            await message.reply_text(f"That file is larger than the {self.settings.max_upload_mb} MB limit.")
+            return
+        await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        file = await document.get_file()
+        self.config.data.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.config.data) as folder:
+            upload = Path(folder, name)
+            await file.download_to_drive(upload)
+            problem = await asyncio.to_thread(_unreadable, upload, name)
+            if problem:
+                await message.reply_text(f"I could not read {escape(name)}: {escape(problem)}. Nothing was added.")
+                return
+            target = self.config.corpus / name
+            replaced = target.exists()
+            await asyncio.to_thread(shutil.move, upload, target)
+        try:
+            report = await self._reindex()
+        except UserError as error:
+            await message.reply_text(f"Saved {escape(name)}, but reindexing failed: {escape(str(error))}")
+            return
+        index = self.engine.index
+        passages = (
+            index.documents[index.document_position[name]].passage_count if name in index.document_position else 0
+        )
+        verb = "Replaced" if replaced else "Added"
+        await message.reply_text(
+            f"{verb} <b>{escape(name)}</b>: {passages} passages. "
+            f"The index now has {report.documents} documents, {report.passages} passages."
+        )
+
+    async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.effective_message.reply_text(NON_TEXT_HINT)
+
+    # --- shared -----------------------------------------------------------------------------
+
+    def _is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admins
+
+    async def _admin_only(self, update: Update, what: str) -> bool:
+        if self._is_admin(update):
+            return True
+        user = update.effective_user
+        log.warning("refused %s from user %s (not in telegram.admins)", what, user.id if user else "unknown")
+        await update.effective_message.reply_text("Sorry, only the bot's admins can do that.")
+        return False
+
+    async def _reindex(self) -> BuildReport:
+        async with self._reindexing:
+            report = await asyncio.to_thread(self.engine.reindex)
+            self.examples = await asyncio.to_thread(example_questions, self.engine.index, self.engine.ask)
+            return report
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with what was being handled; tell the user briefly; never let it stop the bot."""
+        log.error("error while handling %s", _describe(update), exc_info=context.error)
+        if not isinstance(update, Update):
+            return
+        with contextlib.suppress(TelegramError):
+            if update.callback_query is not None:
+                await update.callback_query.answer("Sorry, that didn't work. Please try again.", show_alert=True)
+            elif update.effective_message is not None and update.inline_query is None:
+                await update.effective_message.reply_text("Sorry, something went wrong with that. Please try again.")
+
+
+_OUTDATED = "The documents have changed since this answer and that passage is gone — please ask again."
+
+
+def _current_position(index: Any, result: Result) -> int | None:
+    """Where the cited passage is in the current index: same place, or moved within its document."""
+    document_position = index.document_position.get(result.doc_id)
+    if document_position is None:
+        return None
+    document = index.documents[document_position]
+    expected = document.first_passage + result.ordinal
+    if result.ordinal < document.passage_count and index.passages[expected].text == result.text:
+        return expected
+    for position in range(document.first_passage, document.first_passage + document.passage_count):
+        if index.passages[position].text == result.text:
+            return position
+    return None
+
+
+def _unreadable(path: Path, name: str) -> str:
+    """Why a file cannot be indexed, or "" when it reads as a document."""
+    stat = path.stat()
+    try:
+        corpus.read_document(corpus.CorpusFile(name, path, stat.st_size, stat.st_mtime_ns))
+    except DocumentError as error:
+        return str(error)
+    return ""
+
+
+def _report_html(report: BuildReport) -> str:
+    lines = [f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s."]
+    if report.skipped:
+        lines.append(f"Skipped {len(report.skipped)} files:")
+        lines += [f"• {escape(skipped.doc_id)}: {escape(skipped.reason)}" for skipped in report.skipped[:20]]
+        if len(report.skipped) > 20:
+            lines.append(f"… and {len(report.skipped) - 20} more")
+    return "\n".join(lines)
+
+
+def _describe(update: object) -> str:
+    if not isinstance(update, Update):
+        return "no update" if update is None else type(update).__name__
+    kind = next(
+        (name for name in ("message", "edited_message", "callback_query", "inline_query") if getattr(update, name)),
+        "update",
+    )
+    chat = update.effective_chat.id if update.effective_chat else None
+    user = update.effective_user.id if update.effective_user else None
+    return f"{kind} {update.update_id} (chat {chat}, user {user})"

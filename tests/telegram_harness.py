@@ -1,0 +1,78 @@
+"""The real bot Application, polling the fake Bot API server, on a copy of the shipped corpus.
+
+Tests drive it as a user would: push updates into the fake server, wait for what the bot sends.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fake_bot_api import Call, FakeBotApi
+from telegram.ext import Application
+
+from bot.config import Config, load_config
+from bot.engine import Engine
+from bot.store import Store
+from bot.telegram_app import build_application
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = 7
+USER = 1001
+
+
+@dataclass
+class RunningBot:
+    api: FakeBotApi
+    application: Application
+    config: Config
+    engine: Engine
+
+
+def write_site(folder: Path, api: FakeBotApi, chunking: dict | None = None, **telegram: Any) -> Path:
+    """A corpus copy and a config.yaml pointing the bot at the fake server; returns the config path."""
+    shutil.copytree(ROOT / "corpus", folder / "corpus")
+    settings = yaml.safe_load((ROOT / "config.example.yaml").read_text(encoding="utf-8"))
+    settings["chunking"].update(chunking or {})
+    settings["telegram"] = {"token": api.token, "base_url": api.base_url, "admins": [ADMIN], **telegram}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@asynccontextmanager
+async def running_bot(config_path: Path, api: FakeBotApi) -> AsyncIterator[RunningBot]:
+    """Start the bot as run_polling would (initialize, post_init, start, poll) and stop it after."""
+    config = load_config(config_path, {})
+    engine = Engine(config, notify=lambda message: None)
+    application = build_application(config, engine, Store(config.data))
+    async with application:
+        await application.post_init(application)
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield RunningBot(api, application, config, engine)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.post_shutdown(application)
+
+
+def text_of(call: Call) -> str:
+    return str(call.params.get("text", ""))
+
+
+def buttons_of(call_or_message: Call | dict) -> dict[str, str]:
+    """Button label → callback data of a sent message's inline keyboard."""
+    markup = call_or_message.params.get("reply_markup") if isinstance(call_or_message, Call) else None
+    if markup is None and isinstance(call_or_message, dict):
+        markup = call_or_message.get("reply_markup")
+    if markup is None and isinstance(call_or_message, Call):
+        markup = (call_or_message.result or {}).get("reply_markup")
+    rows = (markup or {}).get("inline_keyboard", [])
+    return {button["text"]: button["callback_data"] for row in rows for button in row}
