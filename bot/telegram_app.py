@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeChat,
     InlineKeyboardButton,
@@ -155,20 +156,30 @@ def webhook_arguments(config: Config) -> dict[str, Any]:
 
 def run(config: Config, engine: Engine) -> int:
     """Serve until interrupted: long polling, or a webhook when telegram.webhook.url is set."""
+    asyncio.run(_check_token(config.telegram))
     store = Store(config.data)
     application = build_application(config, engine, store)
+    if config.telegram.webhook.url:
+        application.run_webhook(**webhook_arguments(config))
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def _check_token(settings: TelegramSettings) -> None:
+    """Ask Telegram who the bot is before starting, so a bad token or no connection is one clear line."""
+    hide_in_logs(settings.token)
+    base_url = _api_urls(settings)[0]
+    urls = {"base_url": base_url} if base_url else {}
     try:
-        if config.telegram.webhook.url:
-            application.run_webhook(**webhook_arguments(config))
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        async with Bot(settings.token, **urls):
+            pass
     except InvalidToken:
         raise UserError(
             f"Telegram rejected the bot token (telegram.token or {TOKEN_ENV}); check it with @BotFather"
         ) from None
     except NetworkError as error:
         raise UserError(f"cannot reach the Telegram Bot API: {redact(str(error))}") from None
-    return 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,6 @@ SECOND_QUESTION = "Which corridor connecting Azerbaijan and Turkey does the decl
 
 
 @pytest.fixture
-def api() -> AsyncIterator[FakeBotApi]:
-    with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(api: FakeBotApi, tmp_path: Path) -> AsyncIterator[RunningBot]:
     async with running_bot(write_site(tmp_path, api), api) as running:
         yield running

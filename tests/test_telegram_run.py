@@ -1,0 +1,112 @@
+"""`citebot run` as a user starts it, webhook mode, and the test environment's URL form."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+import yaml
+from fake_bot_api import FakeBotApi
+from telegram_harness import ROOT, USER, running_bot, text_of, write_site
+
+from bot.config import load_config
+from bot.engine import Engine
+from bot.store import Store
+from bot.telegram_app import build_application, webhook_arguments
+
+QUESTION = "When did Azerbaijan declare its independence?"
+
+
+async def start_citebot(config_path: Path, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        "--config",
+        str(config_path),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "CITEBOT_TELEGRAM_TOKEN": ""},
+    )
+
+
+async def test_citebot_run_polls_answers_and_stops_cleanly_on_ctrl_c(api: FakeBotApi, tmp_path: Path) -> None:
+    process = await start_citebot(write_site(tmp_path, api), "run")
+    try:
+        await api.wait_for("getUpdates", timeout=30)
+        api.message(QUESTION)
+        reply = await api.wait_for("sendMessage", chat_id=USER)
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert "1991" in text_of(reply)
+    assert process.returncode == 0, stderr.decode()
+    log = stderr.decode()
+    assert "ready as @citebot_test_bot" in log
+    assert api.token.split(":")[1] not in log + stdout.decode()
+    assert "Traceback" not in log
+
+
+async def test_citebot_run_with_a_rejected_token_says_so_without_the_token(api: FakeBotApi, tmp_path: Path) -> None:
+    config_path = write_site(tmp_path, api)
+    settings = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    settings["telegram"]["token"] = "111:not-the-right-secret"
+    config_path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    process = await start_citebot(config_path, "run")
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    log = stderr.decode()
+    assert process.returncode == 2
+    assert "Telegram rejected the bot token" in log
+    assert "not-the-right-secret" not in log + stdout.decode()
+    assert "Traceback" not in log
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_webhook_mode_serves_updates_posted_with_the_secret(api: FakeBotApi, tmp_path: Path) -> None:
+    port = free_port()
+    webhook = {"url": "https://bot.example.org/hook", "port": port, "path": "/hook", "secret_token": "s3cret-x"}
+    config = load_config(write_site(tmp_path, api, webhook=webhook), {})
+    application = build_application(config, Engine(config, notify=lambda message: None), Store(config.data))
+    update = {"update_id": 1, "message": api.message(QUESTION)}
+    async with application:
+        await application.post_init(application)
+        await application.start()
+        await application.updater.start_webhook(**webhook_arguments(config))
+        try:
+            async with httpx.AsyncClient() as client:
+                refused = await client.post(f"http://127.0.0.1:{port}/hook", json=update)
+                accepted = await client.post(
+                    f"http://127.0.0.1:{port}/hook",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-x"},
+                )
+            reply = await api.wait_for("sendMessage", chat_id=USER)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.post_shutdown(application)
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+    assert "1991" in text_of(reply)
+    registered = api.sent("setWebhook")[0].params
+    assert registered["url"] == "https://bot.example.org/hook"
+    assert registered["secret_token"] == "s3cret-x"
+
+
+async def test_a_test_environment_token_uses_the_test_api_path(api: FakeBotApi, tmp_path: Path) -> None:
+    async with running_bot(write_site(tmp_path, api, test_environment=True), api):
+        api.message(QUESTION)
+        await api.wait_for("sendMessage", chat_id=USER)
+    assert {call.environment for call in api.calls} == {"test"}
