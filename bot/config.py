@@ -74,7 +74,10 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "telegram.base_file_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.max_upload_mb": (lambda v: 1 <= v <= 2000, "must be between 1 and 2000"),
     "telegram.concurrent_updates": (lambda v: 1 <= v <= 256, "must be between 1 and 256"),
-    "telegram.webhook.url": (lambda v: not v or v.startswith("https://"), "must be an https:// URL (Telegram's rule)"),
+    "telegram.webhook.url": (
+        lambda v: not v or (v.startswith("https://") and _is_http_url(v)),
+        "must be an https:// URL (Telegram's rule)",
+    ),
     "telegram.webhook.port": (lambda v: 1 <= v <= 65535, "must be between 1 and 65535"),
     "telegram.webhook.secret_token": (
         lambda v: not v or re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v) is not None,

@@ -43,6 +43,7 @@ SUPPORTED_SUFFIXES: frozenset[str] = _TEXT_SUFFIXES | _HTML_SUFFIXES | {".pdf"}
 
 SIDECAR_SUFFIX = ".meta.yaml"
 _TITLE_MAX = 100
+_UPLOAD_STEM_BYTES = 200  # file systems allow 255 bytes per name
 PROGRESS_MIN_FILES = 200
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*$\n?", re.DOTALL | re.MULTILINE)
@@ -167,7 +168,8 @@ def safe_file_name(name: str) -> str:
     if suffix not in SUPPORTED_SUFFIXES:
         known = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise DocumentError(f"{name!r} is not a supported kind of document ({known})")
-    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._-")[:100] or "document"
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._-")
+    stem = stem.encode("utf-8")[:_UPLOAD_STEM_BYTES].decode("utf-8", "ignore") or "document"
     return stem + suffix
 
 

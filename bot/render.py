@@ -14,6 +14,7 @@ from .text import sentence_spans
 _WIDTH = 88
 TELEGRAM_LIMIT = 4096  # characters in one message
 EXCERPT_CHARS = 600  # of passage text around the answering sentence in a reply
+_TITLE_CHARS = 200
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -150,7 +151,7 @@ def result_html(result: Result, budget: int = EXCERPT_CHARS) -> str:
 
 
 def source_html(result: Result) -> str:
-    title = escape(result.title)
+    title = escape(cut(result.title, _TITLE_CHARS))
     if result.url:
         title = f'<a href="{escape(result.url, quote=True)}">{title}</a>'
     line = f"{title} · {escape(result.doc_id)} · passage {result.ordinal + 1}"
@@ -170,10 +171,11 @@ def context_html(document: DocumentInfo, passages: Sequence[tuple[int, str]], cu
                 blocks.append(f"{label}\n{escape(_tail(text, budget // 6))}")
             elif ordinal > current:
                 blocks.append(f"{label}\n{escape(cut(text, budget // 6))}")
+            elif highlight:
+                before, after = excerpt_around(text, highlight, budget)
+                blocks.append(f"{label}\n{escape(before)}<b>{escape(cut(highlight, budget))}</b>{escape(after)}")
             else:
-                before, after = excerpt_around(text, highlight or text, budget)
-                shown = cut(highlight, budget) if highlight else ""
-                blocks.append(f"{label}\n{escape(before)}<b>{escape(shown)}</b>{escape(after)}")
+                blocks.append(f"{label}\n{escape(cut(text, budget))}")
         return "\n\n".join(blocks)
 
     return _fitted(build, TELEGRAM_LIMIT - 300)
@@ -181,7 +183,7 @@ def context_html(document: DocumentInfo, passages: Sequence[tuple[int, str]], cu
 
 def document_html(document: DocumentInfo, file_size: int | None) -> str:
     """What /sources and the Source button say about a document."""
-    title = escape(document.title)
+    title = escape(cut(document.title, _TITLE_CHARS))
     if document.url:
         title = f'<a href="{escape(document.url, quote=True)}">{title}</a>'
     lines = [f"<b>{title}</b>", f"file: {escape(document.doc_id)}"]

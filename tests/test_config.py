@@ -262,3 +262,135 @@ def test_python_tags_are_refused_not_executed(tmp_path: Path) -> None:
 
 def test_config_error_is_a_user_error() -> None:
     assert issubclass(ConfigError, UserError)
+
+
+# --- data folder, Telegram server, uploads and webhook ----------------------------------------
+
+SECRET = "webhook_SECRET-value_42"
+
+
+def test_data_folder_is_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "deploy" / "c.yaml", "data: state/bot\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_config(path, {}).data.resolve() == (tmp_path / "deploy" / "state" / "bot").resolve()
+
+
+def test_data_folder_defaults_beside_the_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "deploy" / "c.yaml", "")
+    assert load_config(path, {}).data.resolve() == (tmp_path / "deploy" / "data").resolve()
+
+
+def test_data_argument_overrides_the_file_as_given(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", "data: state\n")
+    assert load_config(path, {}, data=Path("other/state")).data == Path("other/state")
+
+
+def test_telegram_and_webhook_values_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.yaml",
+        "telegram:\n"
+        "  base_url: https://api.example.org/bot\n"
+        "  base_file_url: http://127.0.0.1:8081/file/bot\n"
+        "  max_upload_mb: 2000\n"
+        "  flood_limits: false\n"
+        "  concurrent_updates: 1\n"
+        "  webhook:\n"
+        "    url: https://bot.example.org/hook\n"
+        "    listen: 0.0.0.0\n"
+        "    port: 65535\n"
+        "    path: hook\n"
+        f"    secret_token: {SECRET}\n",
+    )
+    telegram = load_config(path, {}).telegram
+    assert telegram.base_url == "https://api.example.org/bot"
+    assert telegram.base_file_url == "http://127.0.0.1:8081/file/bot"
+    assert (telegram.max_upload_mb, telegram.flood_limits, telegram.concurrent_updates) == (2000, False, 1)
+    webhook = telegram.webhook
+    assert (webhook.url, webhook.listen, webhook.port, webhook.path) == (
+        "https://bot.example.org/hook",
+        "0.0.0.0",
+        65535,
+        "hook",
+    )
+    assert webhook.secret_token == SECRET
+
+
+def test_telegram_defaults_are_long_polling_with_the_public_server(tmp_path: Path) -> None:
+    telegram = load_config(write(tmp_path / "c.yaml", ""), {}).telegram
+    assert telegram.webhook.url == ""
+    assert telegram.base_url == "" and telegram.base_file_url == ""
+    assert 1 <= telegram.max_upload_mb <= 2000
+    assert 1 <= telegram.concurrent_updates <= 256
+    assert telegram.webhook.secret_token == ""
+
+
+@pytest.mark.parametrize("port, upload, updates", [(1, 1, 1), (65535, 2000, 256)])
+def test_range_edges_are_accepted(tmp_path: Path, port: int, upload: int, updates: int) -> None:
+    path = write(
+        tmp_path / "c.yaml",
+        f"telegram:\n  max_upload_mb: {upload}\n  concurrent_updates: {updates}\n  webhook:\n    port: {port}\n",
+    )
+    telegram = load_config(path, {}).telegram
+    assert (telegram.webhook.port, telegram.max_upload_mb, telegram.concurrent_updates) == (port, upload, updates)
+
+
+def test_secret_token_and_token_are_not_in_the_repr(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", f'telegram:\n  token: "{TOKEN}"\n  webhook:\n    secret_token: {SECRET}\n')
+    config = load_config(path, {})
+    assert config.telegram.webhook.secret_token == SECRET
+    for shown in (repr(config), str(config), repr(config.telegram), repr(config.telegram.webhook)):
+        assert SECRET not in shown
+        assert TOKEN not in shown
+
+
+BAD_TELEGRAM_CONFIGS = {
+    "base_url without a scheme": ("telegram:\n  base_url: 127.0.0.1:8081/bot\n", "telegram.base_url"),
+    "base_url ftp": ("telegram:\n  base_url: ftp://example.org/bot\n", "telegram.base_url"),
+    "base_url without a host": ('telegram:\n  base_url: "http://"\n', "telegram.base_url"),
+    "base_file_url without a scheme": ("telegram:\n  base_file_url: example.org/file\n", "telegram.base_file_url"),
+    "base_file_url javascript": ('telegram:\n  base_file_url: "javascript:alert(1)"\n', "telegram.base_file_url"),
+    "max_upload_mb zero": ("telegram:\n  max_upload_mb: 0\n", "telegram.max_upload_mb"),
+    "max_upload_mb above 2000": ("telegram:\n  max_upload_mb: 2001\n", "telegram.max_upload_mb"),
+    "max_upload_mb a fraction": ("telegram:\n  max_upload_mb: 1.5\n", "telegram.max_upload_mb"),
+    "concurrent_updates zero": ("telegram:\n  concurrent_updates: 0\n", "telegram.concurrent_updates"),
+    "concurrent_updates above 256": ("telegram:\n  concurrent_updates: 257\n", "telegram.concurrent_updates"),
+    "webhook url http": ("telegram:\n  webhook:\n    url: http://bot.example.org/hook\n", "telegram.webhook.url"),
+    "webhook url no scheme": ("telegram:\n  webhook:\n    url: bot.example.org/hook\n", "telegram.webhook.url"),
+    "webhook port zero": ("telegram:\n  webhook:\n    port: 0\n", "telegram.webhook.port"),
+    "webhook port too high": ("telegram:\n  webhook:\n    port: 65536\n", "telegram.webhook.port"),
+    "webhook port text": ('telegram:\n  webhook:\n    port: "8443"\n', "telegram.webhook.port"),
+    "secret with a space": ('telegram:\n  webhook:\n    secret_token: "two words"\n', "telegram.webhook.secret_token"),
+    "secret with a slash": ("telegram:\n  webhook:\n    secret_token: a/b\n", "telegram.webhook.secret_token"),
+    "secret non-ascii": ("telegram:\n  webhook:\n    secret_token: sécret\n", "telegram.webhook.secret_token"),
+    "secret too long": (f"telegram:\n  webhook:\n    secret_token: {'a' * 257}\n", "telegram.webhook.secret_token"),
+    "webhook not a mapping": ("telegram:\n  webhook: https://bot.example.org\n", "telegram.webhook"),
+    "unknown webhook key": ("telegram:\n  webhook:\n    secret: x\n", "telegram.webhook.secret"),
+    "data not a path": ("data: [a]\n", "data"),
+}
+
+
+@pytest.mark.parametrize("text, key", BAD_TELEGRAM_CONFIGS.values(), ids=BAD_TELEGRAM_CONFIGS.keys())
+def test_bad_telegram_value_is_a_config_error_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path / "c.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert f"{key}:" in str(caught.value)
+
+
+def test_bad_secret_error_says_which_characters_are_allowed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="A-Z, a-z, 0-9, _ and -"):
+        load_config(write(tmp_path / "c.yaml", 'telegram:\n  webhook:\n    secret_token: "a b"\n'), {})
+
+
+def test_a_secret_of_256_allowed_characters_is_accepted(tmp_path: Path) -> None:
+    secret = ("Az09_-" * 43)[:256]
+    path = write(tmp_path / "c.yaml", f"telegram:\n  webhook:\n    secret_token: {secret}\n")
+    assert load_config(path, {}).telegram.webhook.secret_token == secret
+
+
+@pytest.mark.parametrize("url", ["https://", "https:// bot.example.org/hook"])
+def test_webhook_url_without_a_host_is_a_config_error(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="telegram.webhook.url"):
+        load_config(write(tmp_path / "c.yaml", f'telegram:\n  webhook:\n    url: "{url}"\n'), {})

@@ -16,6 +16,7 @@ from bot.corpus import (
     list_corpus_files,
     load_corpus,
     read_document,
+    safe_file_name,
 )
 from bot.errors import CorpusError, DocumentError
 
@@ -368,3 +369,97 @@ def test_shipped_corpus_loads_with_titles() -> None:
     assert all(doc.title and doc.text for doc in corpus.documents)
     assert corpus.documents[0].doc_id.startswith("000_")
     assert corpus.documents[0].title == "Relations between Türkiye and Azerbaijan"
+
+
+# --- names for uploaded documents ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("/absolute/path/notes.md", "notes.md"),
+        ("C:\\Users\\someone\\Desktop\\report.txt", "report.txt"),
+        ("mixed/slashes\\..\\final.html", "final.html"),
+        ("folder/../report.pdf", "report.pdf"),
+    ],
+)
+def test_upload_name_keeps_only_the_last_path_component(name: str, safe: str) -> None:
+    assert safe_file_name(name) == safe
+
+
+@pytest.mark.parametrize("name", ["../..", "x/..", "docs/", "..\\..", ""])
+def test_upload_name_that_is_only_a_path_is_refused(name: str) -> None:
+    with pytest.raises(DocumentError):
+        safe_file_name(name)
+
+
+@pytest.mark.parametrize(
+    "name, safe",
+    [(".hidden.md", "hidden.md"), ("...notes.txt", "notes.txt"), ("..txt", "document.txt"), (".md", "document.md")],
+)
+def test_upload_name_cannot_be_hidden_or_empty(name: str, safe: str) -> None:
+    assert safe_file_name(name) == safe
+
+
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("my report (final)!.txt", "my_report_final.txt"),
+        ("a\x00b;rm -rf $HOME.md", "a_b_rm_-rf_HOME.md"),
+        ("  spaced  name .txt ", "spaced_name.txt"),
+        ("-rf.txt", "rf.txt"),
+        ('quote\'s "and" <tag>.html', "quote_s_and_tag.html"),
+    ],
+)
+def test_odd_characters_in_an_upload_name_are_replaced(name: str, safe: str) -> None:
+    assert safe_file_name(name) == safe
+
+
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("NOTES.MD", "NOTES.md"),
+        ("Scan.PDF", "Scan.pdf"),
+        ("page.Html", "page.html"),
+        ("ｒｅｐｏｒｔ.ＴＸＴ", "report.txt"),
+    ],
+)
+def test_upload_name_suffix_is_lowercased(name: str, safe: str) -> None:
+    assert safe_file_name(name) == safe
+
+
+@pytest.mark.parametrize("name", ["virus.exe", "README", "archive.txt.zip", "notes.txt/", "photo.jpeg", "no_dot_txt"])
+def test_upload_name_without_a_supported_suffix_is_a_document_error(name: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        safe_file_name(name)
+    assert ".txt" in str(caught.value) and ".pdf" in str(caught.value)  # it says what is supported
+
+
+def test_every_supported_suffix_is_accepted() -> None:
+    for suffix in SUPPORTED_SUFFIXES:
+        assert safe_file_name(f"document{suffix.upper()}") == f"document{suffix}"
+
+
+def test_a_very_long_upload_name_is_capped(tmp_path: Path) -> None:
+    safe = safe_file_name("a" * 1000 + ".txt")
+    assert safe.endswith(".txt") and set(safe[:-4]) == {"a"}
+    assert len(safe.encode("utf-8")) <= 255
+    (tmp_path / safe).write_text("fits", encoding="utf-8")
+
+
+def test_non_ascii_letters_in_an_upload_name_are_kept() -> None:
+    assert safe_file_name("Şuşa bəyannaməsi.txt") == "Şuşa_bəyannaməsi.txt"
+    assert safe_file_name("Отчёт за 2021 год.md") == "Отчёт_за_2021_год.md"
+    assert safe_file_name("Ελληνικά.pdf") == "Ελληνικά.pdf"
+
+
+def test_a_safe_name_is_safe_again() -> None:
+    for name in ["../x y.TXT", ".hidden.md", "Şuşa.html", "a" * 300 + ".pdf"]:
+        once = safe_file_name(name)
+        assert safe_file_name(once) == once
+
+
+def test_a_very_long_non_ascii_upload_name_can_be_written(tmp_path: Path) -> None:
+    safe = safe_file_name("文" * 300 + ".txt")
+    (tmp_path / safe).write_text("fits", encoding="utf-8")
