@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .chunking import Passage, table_header_at
 from .index import Hit, Index, passage_tokens
+from .spelling import correct
 from .text import Analyzer, fold, sentence_spans
 
 
@@ -44,6 +45,7 @@ class Answer:
     confidence: float
     results: tuple[Result, ...]
     note: str = ""
+    corrected: str = ""  # the question as searched, when misspelt words were corrected
 
 
 MAX_QUESTION_CHARS = 2000
@@ -97,7 +99,9 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
     question = " ".join(question.split())
     if not question:
         return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
-    query = analyzer.tokens(question[:MAX_QUESTION_CHARS])
+    correction = correct(question[:MAX_QUESTION_CHARS], index, analyzer)
+    searched = correction.question if correction else question[:MAX_QUESTION_CHARS]
+    query = analyzer.tokens(searched)
     if not query:
         return Answer(
             question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
@@ -118,7 +122,8 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
     confidence = max(0.0, min(1.0, 0.6 * top.sentence_score + 0.4 * top.passage_cover))
     answered = confidence >= settings.threshold
     note = "" if answered else "The documents don't seem to answer this. The closest passages:"
-    return Answer(question, answered, round(confidence, 4), cited, note=note)
+    corrected = correction.question if correction else ""
+    return Answer(question, answered, round(confidence, 4), cited, note=note, corrected=corrected)
 
 
 def _expected_pattern(question: str) -> re.Pattern[str] | None:

@@ -24,6 +24,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "answered": answer.answered,
         "confidence": answer.confidence,
         "note": answer.note,
+        "corrected": answer.corrected,
         "results": [
             {
                 "doc": r.doc_id,
@@ -48,6 +49,7 @@ def answer_from_json(data: Mapping[str, Any]) -> Answer:
         answered=data["answered"],
         confidence=data["confidence"],
         note=data["note"],
+        corrected=data.get("corrected", ""),
         results=tuple(
             Result(
                 doc_id=r["doc"],
@@ -71,6 +73,8 @@ def console_text(answer: Answer, limit: int | None = None) -> str:
     if not results:
         return answer.note or "No passage in the documents matches that question."
     blocks: list[str] = []
+    if answer.corrected:
+        blocks.append(f"Showing results for “{answer.corrected}”.")
     if not answer.answered:
         blocks.append(answer.note)
     for rank, result in enumerate(results, start=1):
@@ -120,12 +124,16 @@ def reply_html(answer: Answer) -> str:
     """
     if not answer.results:
         return escape(answer.note or "No passage in the documents matches that question.")
+    corrected = f"Showing results for <i>{escape(cut(answer.corrected, 300))}</i>\n\n" if answer.corrected else ""
     if answer.answered:
-        return _fitted(lambda budget: result_html(answer.results[0], budget))
+        return _fitted(lambda budget: corrected + result_html(answer.results[0], budget))
     return _fitted(
-        lambda budget: "\n\n".join(
-            [f"<i>{escape(answer.note)}</i>"]
-            + [f"{rank}. {result_html(r, budget // 2)}" for rank, r in enumerate(answer.results, start=1)]
+        lambda budget: (
+            corrected
+            + "\n\n".join(
+                [f"<i>{escape(answer.note)}</i>"]
+                + [f"{rank}. {result_html(r, budget // 2)}" for rank, r in enumerate(answer.results, start=1)]
+            )
         )
     )
 

@@ -73,6 +73,11 @@ async def test_a_question_gets_the_cited_answer_in_bold_with_its_source(bot: Run
     assert len(text) <= 4096
 
 
+async def test_a_misspelt_question_is_answered_and_says_what_was_searched(bot: RunningBot) -> None:
+    _, reply = await ask(bot.api, "Who signd the Shusa declaraton?")
+    assert plain(text_of(reply)).startswith("Showing results for Who signed the Shusha declaration?")
+
+
 async def test_typing_is_shown_before_the_answer(bot: RunningBot) -> None:
     await ask(bot.api, "When did Azerbaijan declare its independence?")
     action = bot.api.sent("sendChatAction", USER)
