@@ -54,6 +54,9 @@ _DUPLICATE_JACCARD = 0.5
 _DUPLICATE_CONTAINMENT = 0.85
 _SAME_SENTENCE_JACCARD = 0.8
 _TYPE_BONUS = 0.25
+_FIRST_MENTION_BONUS = 0.2
+_ECHO_FACTOR = 0.3
+_UNTYPED_CONFIDENCE = 0.2  # confidence kept when the answering sentence lacks what the question asks for
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -61,7 +64,7 @@ _MONTH = (
 )
 _DATE = re.compile(rf"\b(?:{_MONTH}\b|1[0-9]{{3}}s?\b|20[0-9]{{2}}s?\b|\d{{4}}-\d\d-\d\d\b)", re.IGNORECASE)
 _NUMBER = re.compile(
-    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"\b(?:\d[\d,.]*|one(?! of\b)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|thousand|million|billion|dozens?|several|half)\b",
     re.IGNORECASE,
 )
@@ -69,9 +72,22 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 # What a question asks for, by its opening words; the sentence that answers tends to contain it.
 _EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"\b(?:when|since when|what year|which year|what date|what day|in what year)\b"), _DATE),
-    (re.compile(r"\b(?:how many|how much|how long|how old|how often|what percentage|what number)\b"), _NUMBER),
+    (
+        re.compile(
+            r"\b(?:how (?:many|much|long|old|often|large|big|far|tall|high)|what percentage|what number|"
+            r"what (?:is|was|are|were) the (?:population|area|size|number|amount|percentage|price|cost|length|"
+            r"height|distance|budget|value|gdp|total|age)\b)"
+        ),
+        _NUMBER,
+    ),
     (re.compile(r"\b(?:who|whom|whose|where|which country|which city|what country|what city)\b"), _NAME),
 )
+
+
+# "What is the Shusha Declaration?", "Who was Heydar Aliyev?": the answer defines the subject,
+# and documents define a thing where they first mention it.
+_DEFINITION = re.compile(r"^(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)\s*\??$")
+_DEFINITION_MAX_TERMS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +102,7 @@ class _Candidate:
     rank: float
     passage_terms: frozenset[str]
     sentence_terms: frozenset[str]  # of the sentence alone, without its row header
+    typed: bool  # the sentence holds what the question asks for (a date for "when"...), or it asks for nothing
 
 
 def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSettings) -> Answer:
@@ -112,14 +129,17 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
     weights = _term_weights(query, index)
     expects = _expected_pattern(question)
     best_score = max(hits[0].score, 1e-9)
+    first_mentions = _first_mentions(searched, index, analyzer)
     candidates = sorted(
-        (_judge(index, analyzer, hit, weights, expects, best_score) for hit in hits),
+        (_judge(index, analyzer, hit, weights, expects, best_score, hit.passage in first_mentions) for hit in hits),
         key=lambda c: (-c.rank, c.hit.passage),
     )
     kept = _collapse_duplicates(index, candidates, settings.top_k)
     cited = tuple(_result(index, candidate, also_in) for candidate, also_in in kept)
     top = kept[0][0]
     confidence = max(0.0, min(1.0, 0.6 * top.sentence_score + 0.4 * top.passage_cover))
+    if not top.typed:
+        confidence *= _UNTYPED_CONFIDENCE
     answered = confidence >= settings.threshold
     note = "" if answered else "The documents don't seem to answer this. The closest passages:"
     corrected = correction.question if correction else ""
@@ -132,6 +152,20 @@ def _expected_pattern(question: str) -> re.Pattern[str] | None:
         if asks.search(folded):
             return pattern
     return None
+
+
+def _first_mentions(question: str, index: Index, analyzer: Analyzer) -> frozenset[int]:
+    """For a "what is X" question, the passage of each document where X first appears."""
+    definition = _DEFINITION.match(fold(question))
+    if definition is None:
+        return frozenset()
+    subject = analyzer.tokens(definition["subject"])
+    if not 1 <= len(subject) <= _DEFINITION_MAX_TERMS:
+        return frozenset()
+    first: dict[str, int] = {}
+    for position in index.passages_with_all(subject).tolist():
+        first.setdefault(index.passages[position].doc_id, position)
+    return frozenset(first.values())
 
 
 def _term_weights(query: Sequence[str], index: Index) -> dict[str, float]:
@@ -155,22 +189,32 @@ def _judge(
     weights: dict[str, float],
     expects: re.Pattern[str] | None,
     best_score: float,
+    first_mention: bool,
 ) -> _Candidate:
     passage = index.passages[hit.passage]
     document_text = index.document_texts[index.document_position[passage.doc_id]]
-    best: tuple[float, tuple[int, int], str, frozenset[str]] = (-1.0, (0, len(passage.text)), "", frozenset())
+    best: tuple[float, tuple[int, int], str, frozenset[str], bool] = (
+        -1.0,
+        (0, len(passage.text)),
+        "",
+        frozenset(),
+        expects is None,
+    )
     for start, end in sentence_spans(passage.text):
         sentence = passage.text[start:end]
         row_header = table_header_at(document_text, passage.span[0] + start)
         sentence_terms = frozenset(analyzer.tokens(sentence))
         score = _coverage(sentence_terms.union(analyzer.tokens(row_header)), weights)
-        if expects is not None and expects.search(sentence):
+        if sentence_terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
+            score *= _ECHO_FACTOR
+        typed = expects is None or expects.search(sentence) is not None
+        if expects is not None and typed:
             score += _TYPE_BONUS
         if score > best[0]:
-            best = (score, (start, end), row_header, sentence_terms)
-    sentence_score, span, row_header, sentence_terms = best
+            best = (score, (start, end), row_header, sentence_terms, typed)
+    sentence_score, span, row_header, sentence_terms, typed = best
     passage_terms = frozenset(passage_tokens(analyzer, passage))
-    rank = 0.4 * max(hit.score, 0.0) / best_score + 0.6 * sentence_score
+    rank = 0.4 * max(hit.score, 0.0) / best_score + 0.6 * sentence_score + _FIRST_MENTION_BONUS * first_mention
     return _Candidate(
         hit=hit,
         sentence=span,
@@ -180,6 +224,7 @@ def _judge(
         rank=rank,
         passage_terms=passage_terms,
         sentence_terms=sentence_terms,
+        typed=typed,
     )
 
 

@@ -161,6 +161,17 @@ class Index:
                 scores[self.posting_passages[start:end]] += self.posting_weights[start:end]
         return scores
 
+    def passages_with_all(self, terms: Sequence[str]) -> np.ndarray:
+        """Positions of the passages that contain every one of the terms, in order."""
+        found: np.ndarray | None = None
+        for term in dict.fromkeys(terms):
+            term_id = self.term_ids.get(term)
+            if term_id is None:
+                return np.empty(0, dtype=np.int64)
+            postings = self.posting_passages[self.offsets[term_id] : self.offsets[term_id + 1]]
+            found = postings if found is None else np.intersect1d(found, postings, assume_unique=True)
+        return np.empty(0, dtype=np.int64) if found is None else found
+
     def search(self, query_tokens: Sequence[str], k: int) -> list[Hit]:
         """The k best passages containing at least one query term, best first.
 

@@ -163,3 +163,54 @@ def test_overlapping_passages_of_one_document_do_not_repeat_the_same_sentence(en
         reply = ask(engine_parts, question, top_k=5)
         highlights = [r.highlight for r in reply.results]
         assert len(set(highlights)) == len(highlights)
+
+
+ACCORD = """Amber Accord
+
+The Amber Accord, a trade pact between Veltria and Osterland, was signed in the harbour hall in 1903.
+
+Later years brought new councils. In the spirit of the Amber Accord the councils met again, and the Amber Accord was praised in every Amber Accord anniversary speech."""
+
+SEABIRDS = """Cliffs of Veltria
+
+Veltria's populations of seabirds nest on the eastern cliffs every spring.
+
+Orlan, the neighbouring village, has a population of 4,200 people."""
+
+
+@pytest.fixture(scope="module")
+def accord_parts():
+    analyzer = Analyzer()
+    documents = [_document("accord.txt", ACCORD), _document("cliffs.txt", SEABIRDS), _document("gardens.txt", GARDENS)]
+    settings = ChunkingSettings(target_chars=120, max_chars=400)
+    built = index_module.build(
+        documents,
+        [chunk(d.doc_id, d.text, settings) for d in documents],
+        analyzer,
+        SearchSettings(),
+        settings_fingerprint="test",
+        corpus_fingerprint="test",
+    )
+    return built, analyzer
+
+
+def test_what_is_x_leads_with_where_the_documents_first_define_x(accord_parts):
+    built, analyzer = accord_parts
+    later = next(p for p in built.passages if "anniversary" in p.text)
+    scores = built.scores(analyzer.tokens("Amber Accord"))
+    first = next(p for p in built.passages if "trade pact" in p.text)
+    assert scores[built.passages.index(later)] > scores[built.passages.index(first)], "BM25 alone prefers the later"
+    reply = ask(accord_parts, "What is the Amber Accord?")
+    assert "trade pact" in reply.results[0].highlight
+
+
+def test_a_heading_that_only_repeats_the_question_is_not_the_answer(accord_parts):
+    reply = ask(accord_parts, "What was the Amber Accord?")
+    assert reply.results[0].highlight.strip() != "Amber Accord"
+
+
+def test_a_question_asking_for_a_number_abstains_when_the_match_has_none(accord_parts):
+    unanswered = ask(accord_parts, "What is the population of Veltria?")
+    assert not unanswered.answered
+    answered = ask(accord_parts, "What is the population of Orlan?")
+    assert answered.answered and "4,200" in answered.results[0].highlight
