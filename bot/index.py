@@ -178,19 +178,21 @@ class Index:
         Matching is decided by the postings, not the score's sign: BM25Okapi's IDF floor can give
         a real match a score of zero or below.
         """
-        term_ids = [self.term_ids[t] for t in query_tokens if t in self.term_ids]
+        term_ids = list(dict.fromkeys(self.term_ids[t] for t in query_tokens if t in self.term_ids))
         if not term_ids:
             return []
         scores = self.scores(query_tokens)
-        candidates = np.unique(
-            np.concatenate([self.posting_passages[self.offsets[t] : self.offsets[t + 1]] for t in term_ids])
-        )
+        # Every posting of the query's terms; a passage appears once per term it contains, so the
+        # k × terms best postings hold the k best passages, found without sorting them all.
+        postings = [self.posting_passages[self.offsets[t] : self.offsets[t + 1]] for t in term_ids]
+        matched = postings[0] if len(postings) == 1 else np.concatenate(postings)
+        matched_scores = scores[matched]
+        keep = k * len(term_ids)
+        if len(matched) > keep:
+            kth_best = np.partition(matched_scores, len(matched) - keep)[len(matched) - keep]
+            matched = matched[matched_scores >= kth_best]  # ties at the cut stay, to go by passage order
+        candidates = np.unique(matched)
         candidate_scores = scores[candidates]
-        if len(candidates) > k:
-            # Everything scoring at least the k-th best, so ties at the cut go by passage order.
-            kth_best = np.partition(candidate_scores, len(candidates) - k)[len(candidates) - k]
-            within = candidate_scores >= kth_best
-            candidates, candidate_scores = candidates[within], candidate_scores[within]
         order = np.lexsort((candidates, -candidate_scores))[:k]
         return [Hit(int(candidates[i]), float(candidate_scores[i])) for i in order]
 

@@ -1,0 +1,202 @@
+"""Retrieval benchmark: citebot's index beside rank-bm25's BM25Okapi, same tokens, same run.
+
+    .venv/bin/python bench/retrieval.py                   # seed corpus and Debian
+    .venv/bin/python bench/retrieval.py synth --synth-passages 1000000 --reference-queries 20
+
+Corpora: `seed` (corpus/), `debian` (../shared/bench/debian.jsonl.gz, 63,815 documents) and
+`synth` (passages written by ../shared/bench/synth.py, cached under $TMPDIR). Each corpus is
+measured in a fresh child process, so "peak RSS" is that corpus's own high-water mark (documents
+held in memory plus the build). Queries: ../shared/bench/queries.txt.
+
+Columns: build seconds (chunking + tokenizing + weights), peak RSS, index size on disk, load
+seconds, search p50/p95 (top 10 of the query's postings) and full `ask` p50/p95 (search,
+sentence judging, highlight), then rank-bm25 on the same passage tokens: its build seconds,
+`get_scores` + top-10 p50, the speed ratio, the largest score difference and how many top-10
+lists agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "bench"
+sys.path.insert(0, str(ROOT))
+
+from bot import corpus, index  # noqa: E402
+from bot.answer import AnswerSettings, answer  # noqa: E402
+from bot.chunking import ChunkingSettings, chunk  # noqa: E402
+from bot.index import SearchSettings, passage_tokens  # noqa: E402
+from bot.text import Analyzer  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("corpora", nargs="*", help="seed, debian and/or synth (default: seed debian)")
+    parser.add_argument("--synth-passages", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=1000, help="queries timed for citebot")
+    parser.add_argument("--reference-queries", type=int, default=200, help="queries timed for rank-bm25")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child's job: one corpus
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args)))
+        return
+    unknown = set(args.corpora) - {"seed", "debian", "synth"}
+    if unknown:
+        parser.error(f"unknown corpus: {', '.join(sorted(unknown))}")
+    rows = []
+    for name in args.corpora or ["seed", "debian"]:
+        command = [sys.executable, __file__, "--measure", name, "--synth-passages", str(args.synth_passages)]
+        command += ["--queries", str(args.queries), "--reference-queries", str(args.reference_queries)]
+        print(f"measuring {name}…", file=sys.stderr, flush=True)
+        child = subprocess.run(command, capture_output=True, text=True, check=False)
+        if child.returncode != 0:
+            sys.exit(f"{name} failed:\n{child.stderr}")
+        rows.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    print_table(rows)
+
+
+def documents_of(name: str, args: argparse.Namespace) -> list[corpus.Document]:
+    if name == "seed":
+        return list(corpus.load_corpus(ROOT / "corpus").documents)
+    if name == "debian":
+        return list(_jsonl_documents(SHARED / "debian.jsonl.gz"))
+    cached = Path(tempfile.gettempdir()) / f"citebot-bench-synth-{args.synth_passages}.jsonl.gz"
+    if not cached.exists():
+        print(f"writing {args.synth_passages} synthetic passages to {cached}…", file=sys.stderr, flush=True)
+        generated = subprocess.run(
+            [sys.executable, str(SHARED / "synth.py"), str(args.synth_passages)], capture_output=True, check=True
+        )
+        cached.write_bytes(gzip.compress(generated.stdout, compresslevel=1))
+    return list(_jsonl_documents(cached))
+
+
+def _jsonl_documents(path: Path):
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            item = json.loads(line)
+            yield corpus.Document(item["id"], item["title"], item["text"], Path(item["id"]))
+
+
+def measure(name: str, args: argparse.Namespace) -> dict:
+    documents = documents_of(name, args)
+    analyzer = Analyzer()
+    search = SearchSettings()
+    started = time.perf_counter()
+    chunks = [chunk(doc.doc_id, doc.text, ChunkingSettings()) for doc in documents]
+    built = index.build(documents, chunks, analyzer, search, settings_fingerprint="bench", corpus_fingerprint="bench")
+    build_seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    del chunks
+    with tempfile.TemporaryDirectory() as folder:
+        saved = index.save(built, Path(folder))
+        size_mb = saved.stat().st_size / 1e6
+        started = time.perf_counter()
+        loaded = index.load(Path(folder))
+        load_seconds = time.perf_counter() - started
+    del built
+    queries = (SHARED / "queries.txt").read_text(encoding="utf-8").splitlines()
+    tokenized = [analyzer.tokens(q) for q in queries]
+    ours = _timed(lambda q: loaded.search(q, 10), tokenized[: args.queries])
+    asked = _timed(
+        lambda q: answer(q, loaded, analyzer, AnswerSettings()), queries[: min(args.queries, 300)], raw=True
+    )
+    row = {
+        "corpus": name,
+        "passages": len(loaded),
+        "build_s": build_seconds,
+        "peak_mb": peak_mb,
+        "size_mb": size_mb,
+        "load_s": load_seconds,
+        "search_p50_ms": ours[0],
+        "search_p95_ms": ours[1],
+        "ask_p50_ms": asked[0],
+        "ask_p95_ms": asked[1],
+    }
+    row.update(_reference(loaded, analyzer, tokenized[: args.reference_queries]))
+    row["speedup"] = row["ref_query_p50_ms"] / max(row["search_p50_ms"], 1e-9)
+    return row
+
+
+def _timed(run, inputs, raw: bool = False) -> tuple[float, float]:
+    times = []
+    for item in inputs:
+        started = time.perf_counter()
+        run(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), float(np.percentile(times, 95))
+
+
+def _reference(built: index.Index, analyzer: Analyzer, queries: list[list[str]]) -> dict:
+    from rank_bm25 import BM25Okapi
+
+    tokens = [passage_tokens(analyzer, passage) for passage in built.passages]
+    started = time.perf_counter()
+    reference = BM25Okapi(tokens)
+    build_seconds = time.perf_counter() - started
+    del tokens
+    times, worst, agree = [], 0.0, 0
+    for query in queries:
+        started = time.perf_counter()
+        scores = reference.get_scores(query)
+        top = np.argsort(-scores, kind="stable")[:10]
+        times.append((time.perf_counter() - started) * 1000)
+        ours = built.scores(query)
+        worst = max(worst, float(np.max(np.abs(ours - scores))) if len(scores) else 0.0)
+        our_top = [hit.passage for hit in built.search(query, 10)]
+        agree += _same_ranking(our_top, top.tolist(), scores)
+    return {
+        "ref_build_s": build_seconds,
+        "ref_query_p50_ms": statistics.median(times),
+        "max_score_diff": worst,
+        "top10_agree": f"{agree}/{len(queries)}",
+    }
+
+
+def _same_ranking(ours: list[int], theirs: list[int], scores: np.ndarray) -> bool:
+    """Equal top-10 lists, allowing ties (equal scores) to come in either order; theirs may
+    list zero-score passages that match nothing, which a search does not return."""
+    theirs = [p for p in theirs if scores[p] != 0 or p in ours][: len(ours)]
+    return np.allclose(scores[ours], scores[theirs], atol=1e-5)
+
+
+def print_table(rows: list[dict]) -> None:
+    columns = [
+        ("corpus", "{}"),
+        ("passages", "{:,}"),
+        ("build_s", "{:.2f}"),
+        ("peak_mb", "{:,.0f}"),
+        ("size_mb", "{:.1f}"),
+        ("load_s", "{:.3f}"),
+        ("search_p50_ms", "{:.3f}"),
+        ("search_p95_ms", "{:.3f}"),
+        ("ask_p50_ms", "{:.2f}"),
+        ("ask_p95_ms", "{:.2f}"),
+        ("ref_build_s", "{:.2f}"),
+        ("ref_query_p50_ms", "{:.2f}"),
+        ("speedup", "{:,.0f}×"),
+        ("max_score_diff", "{:.1e}"),
+        ("top10_agree", "{}"),
+    ]
+    cells = [[fmt.format(row[key]) for key, fmt in columns] for row in rows]
+    widths = [max(len(key), *(len(row[i]) for row in cells)) for i, (key, _) in enumerate(columns)]
+    print("  ".join(key.rjust(width) for (key, _), width in zip(columns, widths)))
+    for row in cells:
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
