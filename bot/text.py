@@ -46,6 +46,8 @@ STEMMER_VERSION = f"snowball-english/{Stemmer.version()}"
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form of text: 'Şuşa' and 'SUSA' both become 'susa'."""
+    if text.isascii():  # the common case, where normalizing and folding accents change nothing
+        return text.lower().translate(_APOSTROPHES)
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
