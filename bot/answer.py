@@ -192,7 +192,7 @@ def _judge(
     first_mention: bool,
 ) -> _Candidate:
     passage = index.passages[hit.passage]
-    document_text = index.document_texts[index.document_position[passage.doc_id]]
+    document_text = index.document_texts[int(index.passage_document[hit.passage])]
     best: tuple[float, tuple[int, int], str, frozenset[str], bool] = (
         -1.0,
         (0, len(passage.text)),

@@ -12,6 +12,7 @@ old index intact.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -30,9 +31,10 @@ from .corpus import CorpusFile, Document, Skipped
 from .errors import IndexFileError
 from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 INDEX_FILE = "citebot-index.npz"
 PROGRESS_MIN_DOCUMENTS = 200
+_DECODED_TEXTS = 256  # document texts of a loaded index kept decoded, for passages asked for again
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +119,12 @@ class Index:
         settings_fingerprint: str,
         corpus_fingerprint: str,
         skipped: Sequence[Skipped] = (),
+        passage_document: np.ndarray | None = None,
     ) -> None:
-        self.documents = tuple(documents)
-        self.document_texts = tuple(document_texts)
-        self.passages = tuple(passages)
-        self.vocabulary = tuple(vocabulary)
+        self.documents = documents
+        self.document_texts = document_texts
+        self.passages = passages
+        self.vocabulary = vocabulary
         self.term_ids = {term: i for i, term in enumerate(self.vocabulary)}
         self.offsets = offsets
         self.posting_passages = posting_passages
@@ -131,16 +134,24 @@ class Index:
         self.settings_fingerprint = settings_fingerprint
         self.corpus_fingerprint = corpus_fingerprint
         self.skipped = tuple(skipped)
-        self.document_position = {doc.doc_id: i for i, doc in enumerate(self.documents)}
-        self._passage_document = np.repeat(
-            np.arange(len(self.documents)), [doc.passage_count for doc in self.documents]
+        self.passage_document = (
+            passage_document
+            if passage_document is not None
+            else np.repeat(np.arange(len(documents), dtype=np.int32), [doc.passage_count for doc in documents])
         )
+
+    @functools.cached_property
+    def document_position(self) -> dict[str, int]:
+        """Document id → its position in `documents` (built on first use: a large index loads faster)."""
+        if isinstance(self.documents, _StoredDocuments):
+            return {doc_id: i for i, doc_id in enumerate(self.documents.doc_ids)}
+        return {doc.doc_id: i for i, doc in enumerate(self.documents)}
 
     def __len__(self) -> int:
         return len(self.passages)
 
     def document_of(self, passage: int) -> DocumentInfo:
-        return self.documents[int(self._passage_document[passage])]
+        return self.documents[int(self.passage_document[passage])]
 
     def term_idf(self, term: str) -> float:
         """BM25Okapi's IDF of a term (after the epsilon floor); 0 for a term not in the corpus."""
@@ -277,31 +288,50 @@ def _weights(
 
 
 def save(index: Index, folder: Path) -> Path:
-    """Write the index atomically into folder; returns the file written."""
+    """Write the index atomically into folder; returns the file written.
+
+    Texts and names are stored as UTF-8 blobs with offset arrays, not in the JSON header, so a
+    large index loads as a few array reads and its passages are made only when asked for.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    documents, passages = index.documents, index.passages
+    headers = sorted({p.header for p in passages} - {""})
+    header_ids = {header: i for i, header in enumerate(headers)}
     header = {
         "format": INDEX_FORMAT,
         "settings_fingerprint": index.settings_fingerprint,
         "corpus_fingerprint": index.corpus_fingerprint,
-        "documents": [asdict(doc) for doc in index.documents],
-        "document_texts": list(index.document_texts),
-        "passages": [[p.ordinal, p.span[0], p.span[1], p.header] for p in index.passages],
-        "vocabulary": list(index.vocabulary),
+        "table_headers": headers,
+        "metadata": {str(i): [list(pair) for pair in d.metadata] for i, d in enumerate(documents) if d.metadata},
         "skipped": [[s.doc_id, s.reason] for s in index.skipped],
     }
+    arrays = {
+        "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+        "offsets": index.offsets,
+        "posting_passages": index.posting_passages,
+        "posting_weights": index.posting_weights,
+        "idf": index.idf,
+        "doc_len": index.doc_len,
+        "vocabulary": np.frombuffer("\n".join(index.vocabulary).encode("utf-8"), dtype=np.uint8),
+        "passage_document": index.passage_document.astype(np.int32),
+        "passage_ordinal": np.fromiter((p.ordinal for p in passages), np.int32, len(passages)),
+        "passage_span": np.fromiter((i for p in passages for i in p.span), np.int64, 2 * len(passages)),
+        "passage_header": np.fromiter((header_ids.get(p.header, -1) for p in passages), np.int32, len(passages)),
+        "document_first_passage": np.fromiter((d.first_passage for d in documents), np.int64, len(documents)),
+        "document_passage_count": np.fromiter((d.passage_count for d in documents), np.int64, len(documents)),
+    }
+    for name, strings in (
+        ("document_id", (d.doc_id for d in documents)),
+        ("document_title", (d.title for d in documents)),
+        ("document_url", (d.url or "" for d in documents)),
+        ("document_text", index.document_texts),
+    ):
+        arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _pack(strings)
     target = folder / INDEX_FILE
     handle, temporary = tempfile.mkstemp(prefix=".citebot-index-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
-            np.savez(
-                stream,
-                header=np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
-                offsets=index.offsets,
-                posting_passages=index.posting_passages,
-                posting_weights=index.posting_weights,
-                idf=index.idf,
-                doc_len=index.doc_len,
-            )
+            np.savez(stream, **arrays)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
@@ -309,6 +339,99 @@ def save(index: Index, folder: Path) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _pack(strings: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as one UTF-8 byte array and the byte offsets where each begins (and the last ends)."""
+    encoded = [text.encode("utf-8") for text in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(item) for item in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+
+
+class _StoredStrings(Sequence[str]):
+    """Strings packed by _pack, decoded one at a time when asked for."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray, cache: int = 0) -> None:
+        self._blob = blob
+        self._offsets = offsets
+        self._decoded = functools.lru_cache(maxsize=cache)(self._decode) if cache else self._decode
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, position):  # type: ignore[override]
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self._decoded(position)
+
+    def _decode(self, position: int) -> str:
+        return self._blob[self._offsets[position] : self._offsets[position + 1]].tobytes().decode("utf-8")
+
+
+class _StoredDocuments(Sequence[DocumentInfo]):
+    def __init__(self, arrays: dict[str, np.ndarray], metadata: dict[int, tuple[tuple[str, str], ...]]) -> None:
+        self.doc_ids = _StoredStrings(arrays["document_id_blob"], arrays["document_id_offsets"])
+        self._titles = _StoredStrings(arrays["document_title_blob"], arrays["document_title_offsets"])
+        self._urls = _StoredStrings(arrays["document_url_blob"], arrays["document_url_offsets"])
+        self._metadata = metadata
+        self._first = arrays["document_first_passage"]
+        self._count = arrays["document_passage_count"]
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        return DocumentInfo(
+            doc_id=self.doc_ids[position],
+            title=self._titles[position],
+            url=self._urls[position] or None,
+            metadata=self._metadata.get(position, ()),
+            first_passage=int(self._first[position]),
+            passage_count=int(self._count[position]),
+        )
+
+
+class _StoredPassages(Sequence[Passage]):
+    """Passages made on demand from their document's text."""
+
+    def __init__(
+        self, arrays: dict[str, np.ndarray], documents: _StoredDocuments, texts: _StoredStrings, headers: list[str]
+    ) -> None:
+        self._document = arrays["passage_document"]
+        self._ordinal = arrays["passage_ordinal"]
+        self._span = arrays["passage_span"]
+        self._header = arrays["passage_header"]
+        self._doc_ids = documents.doc_ids
+        self._headers = headers
+        self._texts = texts
+
+    def __len__(self) -> int:
+        return len(self._ordinal)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        document = int(self._document[position])
+        start, end = int(self._span[2 * position]), int(self._span[2 * position + 1])
+        header = int(self._header[position])
+        return Passage(
+            self._doc_ids[document],
+            int(self._ordinal[position]),
+            self._texts[document][start:end],
+            (start, end),
+            self._headers[header] if header >= 0 else "",
+        )
 
 
 def load(folder: Path) -> Index:
@@ -340,35 +463,43 @@ def load(folder: Path) -> Index:
 
 
 def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
-    documents = [
-        DocumentInfo(
-            doc_id=d["doc_id"],
-            title=d["title"],
-            url=d["url"],
-            metadata=tuple((str(k), str(v)) for k, v in d["metadata"]),
-            first_passage=int(d["first_passage"]),
-            passage_count=int(d["passage_count"]),
+    for name in ("document_id", "document_title", "document_url", "document_text"):
+        blob, offsets = arrays[f"{name}_blob"], arrays[f"{name}_offsets"]
+        _check(
+            len(offsets) > 0 and offsets[0] == 0 and offsets[-1] == len(blob) and bool(np.all(np.diff(offsets) >= 0)),
+            f"{name} offsets do not fit their bytes",
         )
-        for d in header["documents"]
-    ]
-    texts = header["document_texts"]
-    _check(
-        len(header["passages"]) == sum(d.passage_count for d in documents), "passage rows do not match the documents"
-    )
-    passages = []
-    rows = iter(header["passages"])
-    for document, text in zip(documents, texts, strict=True):
-        for _ in range(document.passage_count):
-            ordinal, start, end, table_header = next(rows)
-            passages.append(
-                Passage(document.doc_id, int(ordinal), text[start:end], (int(start), int(end)), table_header)
-            )
-    vocabulary = header["vocabulary"]
+    metadata = {
+        int(position): tuple((str(key), str(value)) for key, value in pairs)
+        for position, pairs in header["metadata"].items()
+    }
+    documents = _StoredDocuments(arrays, metadata)
+    texts = _StoredStrings(arrays["document_text_blob"], arrays["document_text_offsets"], cache=_DECODED_TEXTS)
+    passages = _StoredPassages(arrays, documents, texts, [str(h) for h in header["table_headers"]])
+    vocabulary = arrays["vocabulary"].tobytes().decode("utf-8").split("\n") if len(arrays["vocabulary"]) else []
     offsets = arrays["offsets"]
     posting_passages = arrays["posting_passages"]
+    counts = arrays["document_passage_count"]
+    _check(len(texts) == len(documents) == len(documents.doc_ids), "document arrays differ in length")
     _check(len(offsets) == len(vocabulary) + 1, "offsets do not match the vocabulary")
     _check(len(posting_passages) == len(arrays["posting_weights"]) == int(offsets[-1]), "postings are truncated")
-    _check(len(arrays["doc_len"]) == len(passages) == sum(d.passage_count for d in documents), "passage counts differ")
+    _check(len(arrays["doc_len"]) == len(passages) == int(counts.sum()), "passage counts differ")
+    _check(len(arrays["passage_span"]) == 2 * len(passages), "passage spans are truncated")
+    _check(len(arrays["passage_document"]) == len(passages), "passage documents are truncated")
+    _check(
+        len(passages) == 0
+        or 0 <= int(arrays["passage_document"].min()) <= int(arrays["passage_document"].max()) < len(documents),
+        "passages point past the documents",
+    )
+    _check(
+        len(passages) == 0
+        or -1
+        <= int(arrays["passage_header"].min())
+        <= int(arrays["passage_header"].max())
+        < len(header["table_headers"]),
+        "passages point past the table headers",
+    )
+    _check(all(0 <= position < len(documents) for position in metadata), "metadata of documents that do not exist")
     _check(
         len(posting_passages) == 0 or int(posting_passages.max()) < len(passages), "postings point past the passages"
     )
@@ -385,6 +516,7 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
         settings_fingerprint=header["settings_fingerprint"],
         corpus_fingerprint=header["corpus_fingerprint"],
         skipped=[Skipped(doc_id, reason) for doc_id, reason in header["skipped"]],
+        passage_document=arrays["passage_document"],
     )
 
 
