@@ -76,8 +76,15 @@ def documents_of(name: str, args: argparse.Namespace) -> list[corpus.Document]:
     cached = Path(tempfile.gettempdir()) / f"citebot-bench-synth-{args.synth_passages}.jsonl.gz"
     if not cached.exists():
         print(f"writing {args.synth_passages} synthetic passages to {cached}…", file=sys.stderr, flush=True)
+        # The shared script's docstring ends in four quotes, a syntax error: run it mended, as itself.
+        script = SHARED / "synth.py"
+        mend = (
+            "import sys; path = sys.argv.pop(1); source = open(path, encoding='utf-8').read()"
+            ".replace('.jsonl.gz\"\"\"\"', '.jsonl.gz\" \"\"\"', 1); "
+            "exec(compile(source, path, 'exec'), {'__name__': '__main__', '__file__': path})"
+        )
         generated = subprocess.run(
-            [sys.executable, str(SHARED / "synth.py"), str(args.synth_passages)], capture_output=True, check=True
+            [sys.executable, "-c", mend, str(script), str(args.synth_passages)], capture_output=True, check=True
         )
         cached.write_bytes(gzip.compress(generated.stdout, compresslevel=1))
     return list(_jsonl_documents(cached))
