@@ -19,11 +19,13 @@ import math
 import os
 import tempfile
 import zipfile
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 from tqdm import tqdm
 
 from .chunking import ChunkingSettings, Passage
@@ -224,8 +226,8 @@ def build(
     With `progress`, a terminal shows a progress bar while a large corpus is tokenized.
     """
     vocabulary: dict[str, int] = {}
-    flat_terms: list[int] = []
-    doc_len: list[int] = []
+    flat_terms = array("i")  # every passage's term ids, one after another: 4 bytes a token
+    doc_len = array("i")
     infos: list[DocumentInfo] = []
     passages: list[Passage] = []
     shown = progress and len(documents) >= PROGRESS_MIN_DOCUMENTS
@@ -239,14 +241,14 @@ def build(
         )
         for passage in doc_passages:
             tokens = passage_tokens(analyzer, passage)
-            flat_terms.extend(vocabulary.setdefault(token, len(vocabulary)) for token in tokens)
+            flat_terms.extend([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
             doc_len.append(len(tokens))
             passages.append(passage)
     bar.close()
-    lengths = np.asarray(doc_len, dtype=np.int64)
-    terms = np.asarray(flat_terms, dtype=np.int64)
-    owners = np.repeat(np.arange(len(passages), dtype=np.int64), lengths)
-    offsets, posting_passages, posting_weights, idf = _weights(terms, owners, lengths, len(vocabulary), search)
+    lengths = np.frombuffer(doc_len, dtype=np.int32).astype(np.int64)
+    terms = np.frombuffer(flat_terms, dtype=np.int32)
+    del flat_terms
+    offsets, posting_passages, posting_weights, idf = _weights(terms, lengths, len(vocabulary), search)
     return Index(
         documents=infos,
         document_texts=[document.text for document in documents],
@@ -264,16 +266,25 @@ def build(
 
 
 def _weights(
-    terms: np.ndarray, owners: np.ndarray, lengths: np.ndarray, vocabulary_size: int, params: SearchSettings
+    terms: np.ndarray, lengths: np.ndarray, vocabulary_size: int, params: SearchSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Postings sorted by term then passage, with BM25Okapi's weight for each."""
+    """Postings sorted by term then passage, with BM25Okapi's weight for each.
+
+    The passages' term ids form a sparse passage × term matrix; turning it column-major (SciPy's
+    counting sort, linear in the tokens) groups the postings by term with passages in order, and
+    summing the duplicates gives each posting its term frequency.
+    """
     corpus_size = len(lengths)
-    keys, term_frequency = np.unique(terms * max(corpus_size, 1) + owners, return_counts=True)
-    posting_terms = keys // max(corpus_size, 1)
-    posting_passages = (keys % max(corpus_size, 1)).astype(np.int32)
-    document_frequency = np.bincount(posting_terms, minlength=vocabulary_size)
-    offsets = np.zeros(vocabulary_size + 1, dtype=np.int64)
-    np.cumsum(document_frequency, out=offsets[1:])
+    row_starts = np.zeros(corpus_size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=row_starts[1:])
+    matrix = sparse.csr_matrix(
+        (np.ones(len(terms), dtype=np.float32), terms, row_starts), shape=(corpus_size, vocabulary_size)
+    ).tocsc()
+    matrix.sum_duplicates()
+    offsets = matrix.indptr.astype(np.int64)
+    posting_passages = matrix.indices.astype(np.int32)
+    document_frequency = np.diff(offsets)
+    posting_terms = np.repeat(np.arange(vocabulary_size, dtype=np.int64), document_frequency)
 
     # rank_bm25.BM25Okapi._calc_idf: negative IDFs are floored at epsilon × the mean raw IDF.
     idf = np.log(corpus_size - document_frequency + 0.5) - np.log(document_frequency + 0.5)
@@ -281,7 +292,7 @@ def _weights(
         floor = params.epsilon * (math.fsum(idf.tolist()) / vocabulary_size)
         idf = np.where(idf < 0, floor, idf)
     average_length = lengths.sum() / corpus_size if corpus_size else 0.0
-    tf = term_frequency.astype(np.float64)
+    tf = matrix.data.astype(np.float64)
     length_norm = params.k1 * (1 - params.b + params.b * lengths[posting_passages] / (average_length or 1.0))
     weights = idf[posting_terms] * (tf * (params.k1 + 1) / (tf + length_norm))
     return offsets, posting_passages, weights.astype(np.float32), idf

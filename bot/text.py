@@ -107,15 +107,12 @@ class Analyzer:
         self._longest_alias = max((len(v) for v in self._aliases), default=0)
 
     def _stems(self, folded_words: Iterable[str]) -> list[str]:
-        stems = []
-        for word in folded_words:
-            if word in STOPWORDS:
-                continue
-            stem = self._stem_cache.get(word)
-            if stem is None:
-                stem = self._stem_cache[word] = self._stemmer.stemWord(american_spelling(word))
-            stems.append(stem)
-        return stems
+        cache = self._stem_cache
+        return [cache.get(word) or self._stem(word) for word in folded_words if word not in STOPWORDS]
+
+    def _stem(self, word: str) -> str:
+        stem = self._stem_cache[word] = self._stemmer.stemWord(american_spelling(word))
+        return stem
 
     def tokens(self, text: str) -> list[str]:
         """The tokens BM25 indexes and searches for text (passage or question alike)."""
