@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import os
+import random
+import re
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 from bot import corpus, index  # noqa: E402
 from bot.answer import AnswerSettings, answer  # noqa: E402
 from bot.chunking import ChunkingSettings, chunk  # noqa: E402
-from bot.index import SearchSettings, passage_tokens  # noqa: E402
+from bot.index import SearchSettings  # noqa: E402
+from bot.pipeline import passage_tokens  # noqa: E402
 from bot.text import Analyzer  # noqa: E402
 
 
@@ -76,18 +81,28 @@ def documents_of(name: str, args: argparse.Namespace) -> list[corpus.Document]:
     cached = Path(tempfile.gettempdir()) / f"citebot-bench-synth-{args.synth_passages}.jsonl.gz"
     if not cached.exists():
         print(f"writing {args.synth_passages} synthetic passages to {cached}…", file=sys.stderr, flush=True)
-        # The shared script's docstring ends in four quotes, a syntax error: run it mended, as itself.
-        script = SHARED / "synth.py"
-        mend = (
-            "import sys; path = sys.argv.pop(1); source = open(path, encoding='utf-8').read()"
-            ".replace('.jsonl.gz\"\"\"\"', '.jsonl.gz\" \"\"\"', 1); "
-            "exec(compile(source, path, 'exec'), {'__name__': '__main__', '__file__': path})"
-        )
-        generated = subprocess.run(
-            [sys.executable, "-c", mend, str(script), str(args.synth_passages)], capture_output=True, check=True
-        )
-        cached.write_bytes(gzip.compress(generated.stdout, compresslevel=1))
+        generated = "".join(_synthetic_passages(args.synth_passages)).encode("utf-8")
+        cached.write_bytes(gzip.compress(generated, compresslevel=1))
     return list(_jsonl_documents(cached))
+
+
+def _synthetic_passages(count: int, seed: int = 11):
+    """What ../shared/bench/synth.py writes — the same word counts, lengths, seed and draws — with
+    the cumulative weights computed once instead of on every draw (random.choices with `weights`
+    recomputes them each call: hours for a million passages). The shared script itself does not
+    run: its docstring ends in four quotes."""
+    counts, lengths = Counter(), []
+    with gzip.open(SHARED / "debian.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for line in lines:
+            words = re.findall(r"\S+", json.loads(line)["text"])
+            counts.update(words)
+            lengths.append(len(words))
+    vocabulary, weights = zip(*counts.items())
+    cumulative = list(itertools.accumulate(weights))
+    rng = random.Random(seed)
+    for i in range(count):
+        words = rng.choices(vocabulary, cum_weights=cumulative, k=rng.choice(lengths))
+        yield json.dumps({"id": f"s{i}", "title": " ".join(words[:4]), "text": " ".join(words)}) + "\n"
 
 
 def _jsonl_documents(path: Path):
@@ -117,9 +132,7 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     queries = (SHARED / "queries.txt").read_text(encoding="utf-8").splitlines()
     tokenized = [analyzer.tokens(q) for q in queries]
     ours = _timed(lambda q: loaded.search(q, 10), tokenized[: args.queries])
-    asked = _timed(
-        lambda q: answer(q, loaded, analyzer, AnswerSettings()), queries[: min(args.queries, 300)], raw=True
-    )
+    asked = _timed(lambda q: answer(q, loaded, analyzer, AnswerSettings()), queries[: min(args.queries, 300)], raw=True)
     row = {
         "corpus": name,
         "passages": len(loaded),

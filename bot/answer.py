@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .chunking import Passage, table_header_at
-from .index import Hit, Index, passage_tokens
+from .index import Hit, Index
+from .pipeline import passage_tokens
 from .spelling import correct
 from .text import Analyzer, fold, sentence_spans
 

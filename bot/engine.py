@@ -13,9 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import corpus, index
+from . import corpus, index, pipeline
 from .answer import Answer, answer
-from .chunking import chunk
 from .config import Config
 from .corpus import Skipped
 from .errors import CorpusError, IndexFileError
@@ -102,15 +101,17 @@ class Engine:
             reasons = "; ".join(f"{s.doc_id}: {s.reason}" for s in loaded.skipped[:5])
             more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
             raise CorpusError(f"no readable documents in {self.config.corpus}: {reasons}{more}")
-        return index.build(
+        chunks, encoded = pipeline.chunk_and_encode(
+            loaded.documents, self.config.chunking, self.config.search.aliases, progress=self._progress
+        )
+        return index.assemble(
             loaded.documents,
-            [chunk(doc.doc_id, doc.text, self.config.chunking) for doc in loaded.documents],
-            self.analyzer,
+            chunks,
+            encoded,
             self.config.search,
             settings_fingerprint=self._settings_fingerprint,
             corpus_fingerprint=index.corpus_fingerprint(files),
             skipped=loaded.skipped,
-            progress=self._progress,
         )
 
     def _save(self, built: index.Index) -> None:

@@ -19,23 +19,21 @@ import math
 import os
 import tempfile
 import zipfile
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from tqdm import tqdm
 
 from .chunking import ChunkingSettings, Passage
 from .corpus import CorpusFile, Document, Skipped
 from .errors import IndexFileError
+from .pipeline import Encoded, encode
 from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 INDEX_FORMAT = 2
 INDEX_FILE = "citebot-index.npz"
-PROGRESS_MIN_DOCUMENTS = 200
 _DECODED_TEXTS = 256  # document texts of a loaded index kept decoded, for passages asked for again
 
 
@@ -69,7 +67,7 @@ class Hit:
 
 def _pipeline_code_digest() -> str:
     """The source of the modules that turn files into index entries: an upgrade rebuilds the index."""
-    modules = ("corpus.py", "chunking.py", "text.py", "index.py")
+    modules = ("corpus.py", "chunking.py", "text.py", "pipeline.py", "index.py")
     return _digest("".join((Path(__file__).parent / name).read_text(encoding="utf-8") for name in modules))
 
 
@@ -96,11 +94,6 @@ def _digest(text: str) -> str:
 
 
 _PIPELINE_CODE = _pipeline_code_digest()
-
-
-def passage_tokens(analyzer: Analyzer, passage: Passage) -> list[str]:
-    """The tokens a passage is indexed under: its table header (if any) and its text."""
-    return analyzer.tokens(f"{passage.header}\n{passage.text}" if passage.header else passage.text)
 
 
 class Index:
@@ -219,46 +212,54 @@ def build(
     settings_fingerprint: str,
     corpus_fingerprint: str,
     skipped: Sequence[Skipped] = (),
-    progress: bool = False,
 ) -> Index:
-    """An index over the documents' passages (`chunks[i]` are the passages of `documents[i]`).
+    """An index over the documents' passages (`chunks[i]` are the passages of `documents[i]`)."""
+    encoded = encode((passage for passages in chunks for passage in passages), analyzer)
+    return assemble(
+        documents,
+        chunks,
+        encoded,
+        search,
+        settings_fingerprint=settings_fingerprint,
+        corpus_fingerprint=corpus_fingerprint,
+        skipped=skipped,
+    )
 
-    With `progress`, a terminal shows a progress bar while a large corpus is tokenized.
-    """
-    vocabulary: dict[str, int] = {}
-    flat_terms = array("i")  # every passage's term ids, one after another: 4 bytes a token
-    doc_len = array("i")
+
+def assemble(
+    documents: Sequence[Document],
+    chunks: Sequence[Sequence[Passage]],
+    encoded: Encoded,
+    search: SearchSettings,
+    *,
+    settings_fingerprint: str,
+    corpus_fingerprint: str,
+    skipped: Sequence[Skipped] = (),
+) -> Index:
+    """An index from passages already tokenized (`encoded` holds their term ids, in order)."""
     infos: list[DocumentInfo] = []
     passages: list[Passage] = []
-    shown = progress and len(documents) >= PROGRESS_MIN_DOCUMENTS
-    bar = tqdm(total=len(documents), desc="indexing", unit="doc", disable=None if shown else True)
     for document, doc_passages in zip(documents, chunks, strict=True):
-        bar.update()
         infos.append(
             DocumentInfo(
                 document.doc_id, document.title, document.url, document.metadata, len(passages), len(doc_passages)
             )
         )
-        for passage in doc_passages:
-            tokens = passage_tokens(analyzer, passage)
-            flat_terms.extend([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
-            doc_len.append(len(tokens))
-            passages.append(passage)
-    bar.close()
-    lengths = np.frombuffer(doc_len, dtype=np.int32).astype(np.int64)
-    terms = np.frombuffer(flat_terms, dtype=np.int32)
-    del flat_terms
-    offsets, posting_passages, posting_weights, idf = _weights(terms, lengths, len(vocabulary), search)
+        passages.extend(doc_passages)
+    if len(encoded.lengths) != len(passages):
+        raise ValueError(f"{len(encoded.lengths)} encoded passages for {len(passages)} passages")
+    lengths = encoded.lengths.astype(np.int64)
+    offsets, posting_passages, posting_weights, idf = _weights(encoded.terms, lengths, len(encoded.vocabulary), search)
     return Index(
         documents=infos,
         document_texts=[document.text for document in documents],
         passages=passages,
-        vocabulary=list(vocabulary),
+        vocabulary=encoded.vocabulary,
         offsets=offsets,
         posting_passages=posting_passages,
         posting_weights=posting_weights,
         idf=idf,
-        doc_len=lengths.astype(np.int32),
+        doc_len=encoded.lengths.astype(np.int32),
         settings_fingerprint=settings_fingerprint,
         corpus_fingerprint=corpus_fingerprint,
         skipped=skipped,

@@ -26,10 +26,10 @@ from bot.index import (
     build,
     corpus_fingerprint,
     load,
-    passage_tokens,
     save,
     settings_fingerprint,
 )
+from bot.pipeline import passage_tokens
 from bot.text import AliasGroup, Analyzer
 
 SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -1,0 +1,140 @@
+"""Documents → passages and their term ids: chunking and tokenizing, the slow part of indexing,
+spread over every core when the corpus is large.
+
+Workers are fresh interpreters (the "spawn" start method): the bot reindexes from a thread of a
+running process, where forking could copy a lock held by another thread. Each worker chunks and
+tokenizes a batch of documents and sends back passage spans and term ids numbered in its own
+small vocabulary; merging renumbers them into one, batch by batch, in document order, so the
+result is the same as tokenizing everything in one process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from array import array
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from .chunking import ChunkingSettings, Passage, chunk
+from .corpus import Document
+from .text import AliasGroup, Analyzer
+
+PARALLEL_MIN_CHARS = 5_000_000  # below this much text, starting worker processes costs more than it saves
+PROGRESS_MIN_DOCUMENTS = 200
+BATCH_CHARS = 2_000_000  # of document text a worker takes at a time
+
+Span = tuple[int, int, int, str]  # a passage as (ordinal, start, end, table header) within its document
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Every passage's term ids, one passage after another, and the vocabulary they number."""
+
+    vocabulary: list[str]
+    terms: np.ndarray  # int32
+    lengths: np.ndarray  # int32, tokens per passage
+
+
+def passage_tokens(analyzer: Analyzer, passage: Passage) -> list[str]:
+    """The tokens a passage is indexed under: its table header (if any) and its text."""
+    return analyzer.tokens(f"{passage.header}\n{passage.text}" if passage.header else passage.text)
+
+
+def encode(passages: Iterable[Passage], analyzer: Analyzer) -> Encoded:
+    vocabulary: dict[str, int] = {}
+    terms = array("i")  # 4 bytes a token, where a list of ints would take 36
+    lengths = array("i")
+    for passage in passages:
+        tokens = passage_tokens(analyzer, passage)
+        terms.extend([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
+        lengths.append(len(tokens))
+    return Encoded(list(vocabulary), np.frombuffer(terms, dtype=np.int32), np.frombuffer(lengths, dtype=np.int32))
+
+
+def chunk_and_encode(
+    documents: Sequence[Document],
+    chunking: ChunkingSettings,
+    aliases: Sequence[AliasGroup],
+    progress: bool = False,
+    parallel_min_chars: int = PARALLEL_MIN_CHARS,
+    batch_chars: int = BATCH_CHARS,
+) -> tuple[list[list[Passage]], Encoded]:
+    """Each document's passages, and all passages' term ids (in parallel for a large corpus)."""
+    shown = progress and len(documents) >= PROGRESS_MIN_DOCUMENTS
+    bar = tqdm(total=len(documents), desc="indexing", unit="doc", disable=None if shown else True)
+    workers = min(os.cpu_count() or 1, 8)
+    if workers == 1 or sum(len(document.text) for document in documents) < parallel_min_chars:
+        analyzer = Analyzer(aliases)
+        chunks = []
+        for document in documents:
+            chunks.append(chunk(document.doc_id, document.text, chunking))
+            bar.update()
+        bar.close()
+        return chunks, encode((passage for passages in chunks for passage in passages), analyzer)
+    batches = list(_batches(documents, batch_chars))
+    chunks, parts = [], []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(aliases,)) as pool:
+        jobs = [[(document.doc_id, document.text) for document in batch] for batch in batches]
+        results = pool.map(_chunk_and_encode_batch, jobs, [chunking] * len(jobs))
+        for batch, (spans, part) in zip(batches, results, strict=True):
+            for document, document_spans in zip(batch, spans, strict=True):
+                chunks.append([_passage(document, span) for span in document_spans])
+            parts.append(part)
+            bar.update(len(batch))
+    bar.close()
+    return chunks, merge(parts)
+
+
+def _passage(document: Document, span: Span) -> Passage:
+    ordinal, start, end, header = span
+    return Passage(document.doc_id, ordinal, document.text[start:end], (start, end), header)
+
+
+def merge(parts: Sequence[Encoded]) -> Encoded:
+    """One Encoded from several, in order: the first part's numbering, then new terms appended."""
+    vocabulary: dict[str, int] = {}
+    renumbered = []
+    for part in parts:
+        mapping = np.fromiter(
+            (vocabulary.setdefault(term, len(vocabulary)) for term in part.vocabulary), np.int32, len(part.vocabulary)
+        )
+        renumbered.append(mapping[part.terms] if len(part.terms) else part.terms)
+    terms = np.concatenate(renumbered) if renumbered else np.empty(0, dtype=np.int32)
+    lengths = np.concatenate([part.lengths for part in parts]) if parts else np.empty(0, dtype=np.int32)
+    return Encoded(list(vocabulary), terms.astype(np.int32, copy=False), lengths)
+
+
+def _batches(documents: Sequence[Document], batch_chars: int) -> Iterable[list[Document]]:
+    batch: list[Document] = []
+    size = 0
+    for document in documents:
+        batch.append(document)
+        size += len(document.text)
+        if size >= batch_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_worker_analyzer: Analyzer | None = None
+
+
+def _start_worker(aliases: Sequence[AliasGroup]) -> None:
+    global _worker_analyzer
+    _worker_analyzer = Analyzer(aliases)
+
+
+def _chunk_and_encode_batch(
+    documents: list[tuple[str, str]], chunking: ChunkingSettings
+) -> tuple[list[list[Span]], Encoded]:
+    assert _worker_analyzer is not None
+    chunks = [chunk(doc_id, text, chunking) for doc_id, text in documents]
+    spans = [[(p.ordinal, p.span[0], p.span[1], p.header) for p in passages] for passages in chunks]
+    return spans, encode((passage for passages in chunks for passage in passages), _worker_analyzer)
