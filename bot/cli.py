@@ -97,8 +97,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 def _reindex(args: argparse.Namespace, config: Config) -> int:
     report = _engine(config, progress=True).reindex()
+    reused = f" ({report.reused} unchanged, reused)" if report.reused else ""
     print(
-        f"indexed {report.documents} documents, {report.passages} passages, "
+        f"indexed {report.documents} documents{reused}, {report.passages} passages, "
         f"{report.vocabulary} terms in {report.seconds:.2f} s → {config.index}"
     )
     for skipped in report.skipped:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from . import corpus, index, pipeline
 from .answer import Answer, answer
+from .chunking import Passage
 from .config import Config
 from .corpus import Skipped
 from .errors import CorpusError, IndexFileError
@@ -32,6 +35,7 @@ class BuildReport:
     vocabulary: int
     seconds: float
     skipped: tuple[Skipped, ...]
+    reused: int  # unchanged documents taken from the previous index, not read again
 
 
 class Engine:
@@ -65,7 +69,8 @@ class Engine:
         """
         with self._rebuilding:
             started = time.perf_counter()
-            new_index = self._build(corpus.list_corpus_files(self.config.corpus))
+            previous = self._index if self._index is not None else self._saved_index()
+            new_index, reused = self._build(corpus.list_corpus_files(self.config.corpus), previous)
             self._save(new_index)
             self._index = new_index
         return BuildReport(
@@ -74,10 +79,18 @@ class Engine:
             vocabulary=len(new_index.vocabulary),
             seconds=time.perf_counter() - started,
             skipped=new_index.skipped,
+            reused=reused,
         )
+
+    def _saved_index(self) -> index.Index | None:
+        try:
+            return index.load(self.config.index)
+        except IndexFileError:
+            return None
 
     def _current_index(self) -> index.Index:
         files = corpus.list_corpus_files(self.config.corpus)
+        previous = None
         try:
             saved = index.load(self.config.index)
         except IndexFileError as error:
@@ -86,33 +99,109 @@ class Engine:
             if saved.settings_fingerprint != self._settings_fingerprint:
                 self._notify("settings changed since the index was built: rebuilding")
             elif saved.corpus_fingerprint != index.corpus_fingerprint(files):
-                self._notify("the corpus changed since the index was built: rebuilding")
+                self._notify("the corpus changed since the index was built: updating it")
+                previous = saved
             else:
                 return saved
-        built = self._build(files)
+        built, _ = self._build(files, previous)
         for skipped in built.skipped:
             self._notify(f"skipped {skipped.doc_id}: {skipped.reason}")
         self._save(built)
         return built
 
-    def _build(self, files: list[corpus.CorpusFile]) -> index.Index:
-        loaded = corpus.load_corpus(self.config.corpus, files, progress=self._progress)
-        if not loaded.documents:
+    def _build(self, files: list[corpus.CorpusFile], previous: index.Index | None) -> tuple[index.Index, int]:
+        """An index of the files; documents unchanged since `previous` are taken from it, not read."""
+        unchanged = self._unchanged(files, previous)
+        fresh = [file for file in files if file.doc_id not in unchanged]
+        loaded = (
+            corpus.load_corpus(self.config.corpus, fresh, progress=self._progress)
+            if fresh or not files  # no files at all: load_corpus says so
+            else corpus.Corpus((), ())
+        )
+        if not loaded.documents and not unchanged:
             reasons = "; ".join(f"{s.doc_id}: {s.reason}" for s in loaded.skipped[:5])
             more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
             raise CorpusError(f"no readable documents in {self.config.corpus}: {reasons}{more}")
-        chunks, encoded = pipeline.chunk_and_encode(
+        fresh_chunks, fresh_encoded = pipeline.chunk_and_encode(
             loaded.documents, self.config.chunking, self.config.search.aliases, progress=self._progress
         )
-        return index.assemble(
-            loaded.documents,
+        documents, chunks, parts = self._combine(loaded.documents, fresh_chunks, fresh_encoded, unchanged, previous)
+        stamps = {file.doc_id: index.file_stamp(file) for file in files}
+        built = index.assemble(
+            documents,
             chunks,
-            encoded,
+            pipeline.merge(parts),
             self.config.search,
             settings_fingerprint=self._settings_fingerprint,
             corpus_fingerprint=index.corpus_fingerprint(files),
             skipped=loaded.skipped,
+            file_stamps=[stamps[document.doc_id] for document in documents],
         )
+        return built, len(unchanged)
+
+    def _unchanged(self, files: list[corpus.CorpusFile], previous: index.Index | None) -> dict[str, int]:
+        """Files whose stamp (size, times) is what `previous` recorded: doc id → position there."""
+        if previous is None or previous.settings_fingerprint != self._settings_fingerprint:
+            return {}
+        positions = previous.document_position
+        return {
+            file.doc_id: positions[file.doc_id]
+            for file in files
+            if file.doc_id in positions and previous.file_stamps[positions[file.doc_id]] == index.file_stamp(file)
+        }
+
+    def _combine(
+        self,
+        fresh_documents: Sequence[corpus.Document],
+        fresh_chunks: list[list[Passage]],
+        fresh_encoded: pipeline.Encoded,
+        unchanged: dict[str, int],
+        previous: index.Index | None,
+    ) -> tuple[list[corpus.Document], list[list[Passage]], list[pipeline.Encoded]]:
+        """Fresh and unchanged documents in doc id order, with their passages and term ids.
+
+        Term ids come in runs — consecutive fresh documents, or consecutive unchanged ones that were
+        consecutive in `previous` — so merging stays cheap however many documents there are.
+        """
+        token_starts = np.zeros(len(fresh_encoded.lengths) + 1, dtype=np.int64)
+        np.cumsum(fresh_encoded.lengths, out=token_starts[1:])
+        passage_starts = np.cumsum([0] + [len(passages) for passages in fresh_chunks])
+        fresh_position = {document.doc_id: i for i, document in enumerate(fresh_documents)}
+        documents: list[corpus.Document] = []
+        chunks: list[list[Passage]] = []
+        runs: list[tuple[bool, int, int]] = []  # (fresh?, first passage, passage count) in fresh_* or previous
+        for doc_id in sorted([*fresh_position, *unchanged]):
+            if doc_id in fresh_position:
+                i = fresh_position[doc_id]
+                documents.append(fresh_documents[i])
+                chunks.append(fresh_chunks[i])
+                first, count = int(passage_starts[i]), len(fresh_chunks[i])
+            else:
+                assert previous is not None
+                info = previous.documents[unchanged[doc_id]]
+                text = previous.document_texts[unchanged[doc_id]]
+                documents.append(
+                    corpus.Document(doc_id, info.title, text, self.config.corpus / doc_id, info.url, info.metadata)
+                )
+                first, count = info.first_passage, info.passage_count
+                chunks.append(list(previous.passages[first : first + count]))
+            is_fresh = doc_id in fresh_position
+            if runs and runs[-1][0] == is_fresh and runs[-1][1] + runs[-1][2] == first:
+                runs[-1] = (is_fresh, runs[-1][1], runs[-1][2] + count)
+            else:
+                runs.append((is_fresh, first, count))
+        parts = []
+        for is_fresh, first, count in runs:
+            if is_fresh:
+                terms = fresh_encoded.terms[token_starts[first] : token_starts[first + count]]
+                parts.append(
+                    pipeline.Encoded(fresh_encoded.vocabulary, terms, fresh_encoded.lengths[first : first + count])
+                )
+            else:
+                assert previous is not None
+                lengths = previous.doc_len[first : first + count].astype(np.int32)
+                parts.append(pipeline.Encoded(previous.vocabulary, previous.passage_terms(first, count), lengths))
+        return documents, chunks, parts
 
     def _save(self, built: index.Index) -> None:
         try:

@@ -89,6 +89,11 @@ def corpus_fingerprint(files: Iterable[CorpusFile]) -> str:
     return _digest("\n".join(f"{f.doc_id}\t{f.size}\t{f.mtime_ns}\t{f.sidecar_mtime_ns}" for f in files))
 
 
+def file_stamp(file: CorpusFile) -> str:
+    """What a file looked like when it was indexed; the same stamp later means it is unchanged."""
+    return f"{file.size}:{file.mtime_ns}:{file.sidecar_mtime_ns}"
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -109,12 +114,14 @@ class Index:
         offsets: np.ndarray,
         posting_passages: np.ndarray,
         posting_weights: np.ndarray,
+        posting_tf: np.ndarray,
         idf: np.ndarray,
         doc_len: np.ndarray,
         settings_fingerprint: str,
         corpus_fingerprint: str,
         skipped: Sequence[Skipped] = (),
         passage_document: np.ndarray | None = None,
+        file_stamps: Sequence[str] = (),
     ) -> None:
         self.documents = documents
         self.document_texts = document_texts
@@ -124,11 +131,13 @@ class Index:
         self.offsets = offsets
         self.posting_passages = posting_passages
         self.posting_weights = posting_weights
+        self.posting_tf = posting_tf  # term frequencies, so a reindex can reuse unchanged documents' terms
         self.idf = idf
         self.doc_len = doc_len
         self.settings_fingerprint = settings_fingerprint
         self.corpus_fingerprint = corpus_fingerprint
         self.skipped = tuple(skipped)
+        self.file_stamps = file_stamps if len(file_stamps) else [""] * len(documents)  # see file_stamp()
         self.passage_document = (
             passage_document
             if passage_document is not None
@@ -144,6 +153,18 @@ class Index:
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    def passage_terms(self, first: int, count: int) -> np.ndarray:
+        """The term ids of passages first…first+count-1, each repeated as often as it occurs."""
+        rows = self._forward.indptr
+        start, end = rows[first], rows[first + count]
+        return np.repeat(self._forward.indices[start:end], self._forward.data[start:end].astype(np.int64))
+
+    @functools.cached_property
+    def _forward(self) -> sparse.csr_matrix:
+        """The postings turned passage by passage (made on first use, by a reindex)."""
+        shape = (len(self.passages), len(self.vocabulary))
+        return sparse.csc_matrix((self.posting_tf, self.posting_passages, self.offsets), shape=shape).tocsr()
 
     def document_of(self, passage: int) -> DocumentInfo:
         return self.documents[int(self.passage_document[passage])]
@@ -235,6 +256,7 @@ def assemble(
     settings_fingerprint: str,
     corpus_fingerprint: str,
     skipped: Sequence[Skipped] = (),
+    file_stamps: Sequence[str] = (),
 ) -> Index:
     """An index from passages already tokenized (`encoded` holds their term ids, in order)."""
     infos: list[DocumentInfo] = []
@@ -249,7 +271,9 @@ def assemble(
     if len(encoded.lengths) != len(passages):
         raise ValueError(f"{len(encoded.lengths)} encoded passages for {len(passages)} passages")
     lengths = encoded.lengths.astype(np.int64)
-    offsets, posting_passages, posting_weights, idf = _weights(encoded.terms, lengths, len(encoded.vocabulary), search)
+    offsets, posting_passages, posting_weights, posting_tf, idf = _weights(
+        encoded.terms, lengths, len(encoded.vocabulary), search
+    )
     return Index(
         documents=infos,
         document_texts=[document.text for document in documents],
@@ -258,18 +282,20 @@ def assemble(
         offsets=offsets,
         posting_passages=posting_passages,
         posting_weights=posting_weights,
+        posting_tf=posting_tf,
         idf=idf,
         doc_len=encoded.lengths.astype(np.int32),
         settings_fingerprint=settings_fingerprint,
         corpus_fingerprint=corpus_fingerprint,
         skipped=skipped,
+        file_stamps=file_stamps,
     )
 
 
 def _weights(
     terms: np.ndarray, lengths: np.ndarray, vocabulary_size: int, params: SearchSettings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Postings sorted by term then passage, with BM25Okapi's weight for each.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Postings sorted by term then passage, with BM25Okapi's weight and the term frequency of each.
 
     The passages' term ids form a sparse passage × term matrix; turning it column-major (SciPy's
     counting sort, linear in the tokens) groups the postings by term with passages in order, and
@@ -296,7 +322,7 @@ def _weights(
     tf = matrix.data.astype(np.float64)
     length_norm = params.k1 * (1 - params.b + params.b * lengths[posting_passages] / (average_length or 1.0))
     weights = idf[posting_terms] * (tf * (params.k1 + 1) / (tf + length_norm))
-    return offsets, posting_passages, weights.astype(np.float32), idf
+    return offsets, posting_passages, weights.astype(np.float32), matrix.data.astype(np.int32), idf
 
 
 def save(index: Index, folder: Path) -> Path:
@@ -322,6 +348,7 @@ def save(index: Index, folder: Path) -> Path:
         "offsets": index.offsets,
         "posting_passages": index.posting_passages,
         "posting_weights": index.posting_weights,
+        "posting_tf": index.posting_tf,
         "idf": index.idf,
         "doc_len": index.doc_len,
         "vocabulary": np.frombuffer("\n".join(index.vocabulary).encode("utf-8"), dtype=np.uint8),
@@ -336,6 +363,7 @@ def save(index: Index, folder: Path) -> Path:
         ("document_id", (d.doc_id for d in documents)),
         ("document_title", (d.title for d in documents)),
         ("document_url", (d.url or "" for d in documents)),
+        ("document_stamp", index.file_stamps),
         ("document_text", index.document_texts),
     ):
         arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _pack(strings)
@@ -475,7 +503,7 @@ def load(folder: Path) -> Index:
 
 
 def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
-    for name in ("document_id", "document_title", "document_url", "document_text"):
+    for name in ("document_id", "document_title", "document_url", "document_stamp", "document_text"):
         blob, offsets = arrays[f"{name}_blob"], arrays[f"{name}_offsets"]
         _check(
             len(offsets) > 0 and offsets[0] == 0 and offsets[-1] == len(blob) and bool(np.all(np.diff(offsets) >= 0)),
@@ -492,9 +520,14 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
     offsets = arrays["offsets"]
     posting_passages = arrays["posting_passages"]
     counts = arrays["document_passage_count"]
-    _check(len(texts) == len(documents) == len(documents.doc_ids), "document arrays differ in length")
+    _check(
+        len(texts) == len(documents) == len(arrays["document_stamp_offsets"]) - 1, "document arrays differ in length"
+    )
     _check(len(offsets) == len(vocabulary) + 1, "offsets do not match the vocabulary")
-    _check(len(posting_passages) == len(arrays["posting_weights"]) == int(offsets[-1]), "postings are truncated")
+    _check(
+        len(posting_passages) == len(arrays["posting_weights"]) == len(arrays["posting_tf"]) == int(offsets[-1]),
+        "postings are truncated",
+    )
     _check(len(arrays["doc_len"]) == len(passages) == int(counts.sum()), "passage counts differ")
     _check(len(arrays["passage_span"]) == 2 * len(passages), "passage spans are truncated")
     _check(len(arrays["passage_document"]) == len(passages), "passage documents are truncated")
@@ -523,12 +556,14 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
         offsets=offsets,
         posting_passages=posting_passages,
         posting_weights=arrays["posting_weights"],
+        posting_tf=arrays["posting_tf"],
         idf=arrays["idf"],
         doc_len=arrays["doc_len"],
         settings_fingerprint=header["settings_fingerprint"],
         corpus_fingerprint=header["corpus_fingerprint"],
         skipped=[Skipped(doc_id, reason) for doc_id, reason in header["skipped"]],
         passage_document=arrays["passage_document"],
+        file_stamps=_StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"]),
     )
 
 

@@ -97,17 +97,26 @@ def _passage(document: Document, span: Span) -> Passage:
 
 
 def merge(parts: Sequence[Encoded]) -> Encoded:
-    """One Encoded from several, in order: the first part's numbering, then new terms appended."""
+    """One Encoded from several, in order, numbering terms by first appearance as `encode` does.
+
+    Parts may share a vocabulary (the unchanged documents of an earlier index); a term is looked
+    up once per vocabulary, and only terms that actually occur join the merged one.
+    """
     vocabulary: dict[str, int] = {}
+    mappings: dict[int, np.ndarray] = {}  # id(part vocabulary) → its term ids renumbered, -1 until seen
     renumbered = []
     for part in parts:
-        mapping = np.fromiter(
-            (vocabulary.setdefault(term, len(vocabulary)) for term in part.vocabulary), np.int32, len(part.vocabulary)
-        )
-        renumbered.append(mapping[part.terms] if len(part.terms) else part.terms)
+        mapping = mappings.get(id(part.vocabulary))
+        if mapping is None:
+            mapping = mappings[id(part.vocabulary)] = np.full(len(part.vocabulary), -1, dtype=np.int64)
+        present, first_seen = np.unique(part.terms, return_index=True)
+        unseen = mapping[present] < 0
+        for term in present[unseen][np.argsort(first_seen[unseen], kind="stable")].tolist():
+            mapping[term] = vocabulary.setdefault(part.vocabulary[term], len(vocabulary))
+        renumbered.append(mapping[part.terms].astype(np.int32))
     terms = np.concatenate(renumbered) if renumbered else np.empty(0, dtype=np.int32)
     lengths = np.concatenate([part.lengths for part in parts]) if parts else np.empty(0, dtype=np.int32)
-    return Encoded(list(vocabulary), terms.astype(np.int32, copy=False), lengths)
+    return Encoded(list(vocabulary), terms, lengths.astype(np.int32, copy=False))
 
 
 def _batches(documents: Sequence[Document], batch_chars: int) -> Iterable[list[Document]]:

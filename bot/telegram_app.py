@@ -637,7 +637,8 @@ def _unreadable(path: Path, name: str) -> str:
 
 
 def _report_html(report: BuildReport) -> str:
-    lines = [f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s."]
+    reused = f" ({report.reused} unchanged)" if report.reused else ""
+    lines = [f"Indexed {report.documents} documents{reused}, {report.passages} passages in {report.seconds:.1f} s."]
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)} files:")
         lines += [f"• {escape(skipped.doc_id)}: {escape(skipped.reason)}" for skipped in report.skipped[:20]]

@@ -1,0 +1,95 @@
+"""Reindexing reuses unchanged documents from the previous index and gives what a full build gives."""
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import load_config
+from bot.engine import Engine
+from bot.index import load
+from bot.text import Analyzer
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ["declaration signed", "embassy in Baku", "Fiji relations", "glacier retreat metres", "caviar diplomacy"]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    for n in range(12):
+        (tmp_path / "corpus" / f"note-{n:02}.txt").write_text(
+            f"Note {n}\n\nThe gauge at station {n} read {n * 3} metres of water in spring.\n", encoding="utf-8"
+        )
+    return tmp_path
+
+
+def engine(site: Path, index_folder: str = "index", notify=lambda message: None, **chunking) -> Engine:
+    config = load_config(ROOT / "config.example.yaml", {}, corpus=site / "corpus", index=site / index_folder)
+    config = dataclasses.replace(config, chunking=dataclasses.replace(config.chunking, **chunking))
+    return Engine(config, notify=notify)
+
+
+def edit(path: Path, text: str) -> None:
+    stat = path.stat()
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+
+
+def assert_same_index(incremental, full) -> None:
+    assert list(incremental.passages) == list(full.passages)
+    assert list(incremental.documents) == list(full.documents)
+    assert list(incremental.document_texts) == list(full.document_texts)
+    assert sorted(incremental.vocabulary) == sorted(full.vocabulary)
+    for query in QUERIES:
+        tokens = Analyzer().tokens(query)
+        assert np.allclose(incremental.scores(tokens), full.scores(tokens), atol=1e-6)
+        assert incremental.search(tokens, 10) == full.search(tokens, 10)
+
+
+def test_a_reindex_after_one_change_reuses_the_rest_and_equals_a_full_build(site: Path) -> None:
+    first = engine(site)
+    first.reindex()
+    edit(site / "corpus" / "note-05.txt", "Note 5\n\nThe Vorlund glacier retreated 40 metres in 2019.\n")
+    (site / "corpus" / "note-07.txt").unlink()
+    (site / "corpus" / "note-99.txt").write_text("Note 99\n\nA new caviar diplomacy report.\n", encoding="utf-8")
+    report = first.reindex()
+    documents = len(list((site / "corpus").iterdir()))
+    assert report.documents == documents
+    assert report.reused == documents - 2  # all but the edited and the added file
+    full = engine(site, "full-index")
+    full.reindex()
+    assert_same_index(first.index, full.index)
+    assert_same_index(load(site / "index"), full.index)
+    assert "glacier" in first.ask("How far did the Vorlund glacier retreat?").results[0].highlight
+
+
+def test_an_unchanged_file_is_not_read_again(site: Path) -> None:
+    first = engine(site)
+    first.reindex()
+    note = site / "corpus" / "note-03.txt"
+    stat = note.stat()
+    same_size = note.read_text(encoding="utf-8").replace("station 3", "station X")
+    note.write_text(same_size, encoding="utf-8")
+    os.utime(note, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # size and time as before: looks unchanged
+    report = engine(site).reindex()  # a new process: the previous index comes from disk
+    assert report.reused == report.documents
+    assert any("station 3" in text for text in load(site / "index").document_texts)
+
+
+def test_a_stale_index_found_at_start_is_updated_not_rebuilt(site: Path) -> None:
+    engine(site).reindex()
+    edit(site / "corpus" / "note-01.txt", "Note 1\n\nThe quillion vault was sealed in 1712.\n")
+    notices = []
+    second = engine(site, notify=notices.append)
+    assert "1712" in second.ask("When was the quillion vault sealed?").results[0].highlight
+    assert any("updating" in notice for notice in notices)
+
+
+def test_changed_settings_reuse_nothing(site: Path) -> None:
+    engine(site).reindex()
+    report = engine(site, target_chars=300).reindex()
+    assert report.reused == 0
