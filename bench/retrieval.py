@@ -8,7 +8,8 @@ Corpora: `seed` (corpus/), `debian` (../shared/bench/debian.jsonl.gz, 63,815 doc
 measured in a fresh child process, so "peak RSS" is that corpus's own high-water mark (documents
 held in memory plus the build). Queries: ../shared/bench/queries.txt.
 
-Columns: build seconds (chunking + tokenizing + weights), peak RSS, index size on disk, load
+Columns: build seconds (chunking + tokenizing + weights, on every core as `citebot reindex` does;
+reading files is not included: documents come from memory), peak RSS, index size on disk, load
 seconds, search p50/p95 (top 10 of the query's postings) and full `ask` p50/p95 (search,
 sentence judging, highlight), then rank-bm25 on the same passage tokens: its build seconds,
 `get_scores` + top-10 p50, the speed ratio, the largest score difference and how many top-10
@@ -39,9 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
 sys.path.insert(0, str(ROOT))
 
-from bot import corpus, index  # noqa: E402
+from bot import corpus, index, pipeline  # noqa: E402
 from bot.answer import AnswerSettings, answer  # noqa: E402
-from bot.chunking import ChunkingSettings, chunk  # noqa: E402
+from bot.chunking import ChunkingSettings  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.engine import Engine  # noqa: E402
 from bot.index import SearchSettings  # noqa: E402
 from bot.pipeline import passage_tokens  # noqa: E402
 from bot.text import Analyzer  # noqa: E402
@@ -117,11 +120,11 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     analyzer = Analyzer()
     search = SearchSettings()
     started = time.perf_counter()
-    chunks = [chunk(doc.doc_id, doc.text, ChunkingSettings()) for doc in documents]
-    built = index.build(documents, chunks, analyzer, search, settings_fingerprint="bench", corpus_fingerprint="bench")
+    chunks, encoded = pipeline.chunk_and_encode(documents, ChunkingSettings(), search.aliases)  # as reindex does
+    built = index.assemble(documents, chunks, encoded, search, settings_fingerprint="bench", corpus_fingerprint="bench")
     build_seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    del chunks
+    del chunks, encoded
     with tempfile.TemporaryDirectory() as folder:
         saved = index.save(built, Path(folder))
         size_mb = saved.stat().st_size / 1e6
@@ -146,8 +149,25 @@ def measure(name: str, args: argparse.Namespace) -> dict:
         "ask_p95_ms": asked[1],
     }
     row.update(_reference(loaded, analyzer, tokenized[: args.reference_queries]))
+    if name == "debian":
+        row.update(_incremental(documents))
     row["speedup"] = row["ref_query_p50_ms"] / max(row["search_p50_ms"], 1e-9)
     return row
+
+
+def _incremental(documents: list[corpus.Document]) -> dict:
+    """`citebot reindex` on the documents as files: a full build, then again after one file changed."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "corpus").mkdir()
+        for document in documents:
+            (root / "corpus" / f"{document.doc_id}.txt").write_text(f"{document.title}\n\n{document.text}", "utf-8")
+        config = load_config(None, {}, corpus=root / "corpus", index=root / "index")
+        full = Engine(config, notify=lambda message: None).reindex()
+        changed = root / "corpus" / f"{documents[len(documents) // 2].doc_id}.txt"
+        changed.write_text(changed.read_text("utf-8") + "\n\nOne more sentence about packages.\n", "utf-8")
+        incremental = Engine(config, notify=lambda message: None).reindex()
+    return {"full_reindex_s": full.seconds, "one_changed_s": incremental.seconds, "reused": incremental.reused}
 
 
 def _timed(run, inputs, raw: bool = False) -> tuple[float, float]:
@@ -193,6 +213,7 @@ def _same_ranking(ours: list[int], theirs: list[int], scores: np.ndarray) -> boo
 
 
 def print_table(rows: list[dict]) -> None:
+    notes: list[str] = []
     columns = [
         ("corpus", "{}"),
         ("passages", "{:,}"),
@@ -211,10 +232,19 @@ def print_table(rows: list[dict]) -> None:
         ("top10_agree", "{}"),
     ]
     cells = [[fmt.format(row[key]) for key, fmt in columns] for row in rows]
+    for row in rows:
+        if "full_reindex_s" in row:
+            ratio = row["one_changed_s"] / row["full_reindex_s"]
+            notes.append(
+                f"{row['corpus']}: citebot reindex (files) {row['full_reindex_s']:.2f} s; after changing one file "
+                f"{row['one_changed_s']:.2f} s ({ratio:.0%} of full, {row['reused']:,} documents reused)"
+            )
     widths = [max(len(key), *(len(row[i]) for row in cells)) for i, (key, _) in enumerate(columns)]
     print("  ".join(key.rjust(width) for (key, _), width in zip(columns, widths)))
     for row in cells:
         print("  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":
