@@ -3,6 +3,8 @@
 import dataclasses
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 from bot.config import load_config
 from bot.engine import Engine
 from bot.index import load
+from bot.pipeline import PARALLEL_MIN_CHARS
 from bot.text import Analyzer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +96,21 @@ def test_changed_settings_reuse_nothing(site: Path) -> None:
     engine(site).reindex()
     report = engine(site, target_chars=300).reindex()
     assert report.reused == 0
+
+
+def test_python_m_bot_reindex_of_a_large_corpus_uses_worker_processes_cleanly(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    paragraph = " ".join(f"Station {n} logged rainfall, wind and the river level at dawn." for n in range(60))
+    for n in range(1 + PARALLEL_MIN_CHARS // (40 * len(paragraph))):
+        (corpus / f"log-{n:04}.txt").write_text(f"Log {n}\n\n" + f"{paragraph}\n\n" * 40, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "reindex", "--corpus", str(corpus), "--index", str(tmp_path / "index")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("indexed ") == 1
+    assert "Traceback" not in run.stderr
