@@ -15,7 +15,8 @@ Application with one MessageHandler replying with the text, the same concurrent_
 rate limiter: the ceiling for any bot on this framework. Both run with the rate limiter's flood
 limits off (RetryAfter is still retried), with concurrent_updates on (the config default or
 --concurrency) and off (1). "Start to ready" is from building citebot's Application (index already
-on disk from a warm-up run) to its first getUpdates reaching the server.
+on disk from a warm-up run) to its first getUpdates reaching the server; with no update pending,
+that call's completion would only add the long-poll timeout.
 
 The fake server (tests/fake_bot_api.py) runs in a child process, so its request handling does not
 share the bot's GIL; it reports the requests per second it handled and its CPU use.
@@ -28,17 +29,18 @@ import asyncio
 import dataclasses
 import itertools
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
@@ -114,6 +116,11 @@ def serve(commands: Connection, events: Connection) -> None:
     api.stop()
 
 
+class Exchange(NamedTuple):
+    asked: float  # monotonic seconds, when the server pushed the question
+    replied: float  # when the server recorded the bot's sendMessage to that chat
+
+
 class FakeServer:
     """The benchmark's side of the child process: ask questions, await replies and marks."""
 
@@ -138,11 +145,11 @@ class FakeServer:
         self._commands.send(("stop",))
         self._process.join()
 
-    async def ask(self, chat_id: int, text: str) -> tuple[float, float]:
-        """Push a question from chat_id; (asked, replied) monotonic times once the bot has replied."""
+    async def ask(self, chat_id: int, text: str) -> Exchange:
+        """Push a question from chat_id and wait for the bot's reply."""
         reply = self._expect(chat_id)
         self._commands.send(("ask", chat_id, text))
-        return await asyncio.wait_for(reply, REPLY_TIMEOUT)
+        return Exchange(*await asyncio.wait_for(reply, REPLY_TIMEOUT))
 
     async def mark(self) -> tuple[int, float]:
         """Requests the server has handled so far and the CPU seconds it has used."""
@@ -156,11 +163,16 @@ class FakeServer:
         return future
 
     def _on_events(self) -> None:
-        while self._events.poll():
-            key, value = self._events.recv()
-            waiter = self._waiting.pop(key, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(value)
+        try:
+            while self._events.poll():
+                key, value = self._events.recv()
+                waiter = self._waiting.pop(key, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(value)
+        except EOFError:  # the child process died; its traceback is on stderr
+            asyncio.get_running_loop().remove_reader(self._events.fileno())
+            for waiter in self._waiting.values():
+                waiter.set_exception(RuntimeError("the fake Bot API process exited"))
 
 
 # --- the two bots ---------------------------------------------------------------------------------
@@ -214,16 +226,15 @@ async def serving(application: Application) -> AsyncIterator[None]:
 
 
 @dataclass
-class Row:
-    bot: str
-    concurrency: int
+class Window:
+    """What the closed loop measured in its window of `seconds`."""
+
     seconds: float
     latencies: list[float]  # of the replies within the window
     unanswered: int
     server_requests: int
     server_cpu: float
-    bot_cpu: float
-    start_to_ready: float
+    bot_cpu: float  # this process: the bot, its worker threads and the simulated chats
 
     @property
     def replies_per_second(self) -> float:
@@ -233,42 +244,51 @@ class Row:
         return statistics.quantiles(self.latencies, n=100)[percent - 1] * 1000
 
 
+@dataclass
+class Row:
+    bot: str
+    concurrency: int
+    start_to_ready: float
+    window: Window
+
+
 async def measure(bot: str, site: Config, concurrency: int, questions: list[str], chats: int, seconds: float) -> Row:
     """One row: a fresh fake server, the bot started on it, `chats` closed-loop chats for `seconds`."""
     async with FakeServer() as server:
         building = time.monotonic()
-        application = BOTS[bot](site, server.base_url, concurrency)
-        async with serving(application):
+        async with serving(BOTS[bot](site, server.base_url, concurrency)):
             start_to_ready = await server.first_poll - building
-            requests_before, server_cpu_before = await server.mark()
-            bot_cpu_before, started = time.process_time(), time.monotonic()
-            deadline = started + seconds
-            conversations = [
-                asyncio.create_task(converse(server, FIRST_CHAT + n, questions, n, deadline)) for n in range(chats)
-            ]
-            await asyncio.sleep(deadline - time.monotonic())
-            requests_after, server_cpu_after = await server.mark()
-            bot_cpu = time.process_time() - bot_cpu_before
-            exchanges = await asyncio.gather(*conversations)
-    replies = [exchange for chat in exchanges for exchange in chat]
-    return Row(
-        bot,
-        concurrency,
+            window = await closed_loop(server, questions, chats, seconds)
+    return Row(bot, concurrency, start_to_ready, window)
+
+
+async def closed_loop(server: FakeServer, questions: list[str], chats: int, seconds: float) -> Window:
+    """Every chat asks its next question when the previous one is answered, until the window closes."""
+    requests_before, server_cpu_before = await server.mark()
+    bot_cpu_before = time.process_time()
+    deadline = time.monotonic() + seconds
+    conversations = [
+        asyncio.create_task(converse(server, FIRST_CHAT + n, questions, n, deadline)) for n in range(chats)
+    ]
+    await asyncio.sleep(deadline - time.monotonic())
+    requests_after, server_cpu_after = await server.mark()
+    bot_cpu = time.process_time() - bot_cpu_before
+    exchanges = [exchange for chat in await asyncio.gather(*conversations) for exchange in chat]
+    return Window(
         seconds,
-        latencies=[exchange[1] - exchange[0] for exchange in replies if exchange and exchange[1] <= deadline],
-        unanswered=replies.count(None),
+        latencies=[e.replied - e.asked for e in exchanges if e is not None and e.replied <= deadline],
+        unanswered=exchanges.count(None),
         server_requests=requests_after - requests_before,
         server_cpu=server_cpu_after - server_cpu_before,
         bot_cpu=bot_cpu,
-        start_to_ready=start_to_ready,
     )
 
 
 async def converse(
     server: FakeServer, chat_id: int, questions: list[str], offset: int, deadline: float
-) -> list[tuple[float, float] | None]:
+) -> list[Exchange | None]:
     """Ask, wait for the reply, ask the next, until the deadline; None marks a question left unanswered."""
-    exchanges: list[tuple[float, float] | None] = []
+    exchanges: list[Exchange | None] = []
     for question in itertools.islice(itertools.cycle(questions), offset % len(questions), None):
         if time.monotonic() >= deadline:
             break
@@ -288,32 +308,54 @@ def question_texts() -> tuple[list[str], Path]:
 # --- output ---------------------------------------------------------------------------------------
 
 
+HEADINGS = (
+    "bot", "concurrent_updates", "replies/s", "p50 ms", "p95 ms", "replies", "server req/s", "server CPU", "bot CPU"
+)
+
+
 def print_report(rows: list[Row], chats: int, seconds: float, questions: int, source: Path) -> None:
     print(f"{chats} chats, closed loop, {seconds:g} s per row; {questions} questions from {source}")
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} CPUs; 1-minute load average {load:.1f} at the end, this benchmark's own ~1 included.")
     print("Rate limiter flood limits off (RetryAfter still retried); fake Bot API in a child process.")
-    header = ("bot", "concurrent_updates", "replies/s", "p50 ms", "p95 ms", "replies")
-    extra = ("server req/s", "server CPU", "bot CPU")
-    print(f"{header[0]:<14}{header[1]:>19}{header[2]:>11}{header[3]:>9}{header[4]:>9}{header[5]:>9}" + "".join(
-        f"{name:>14}" for name in extra
-    ))
+    print(table_line(HEADINGS))
     for row in rows:
-        print(
-            f"{row.bot:<14}{row.concurrency:>19}{row.replies_per_second:>11.1f}{row.percentile_ms(50):>9.1f}"
-            f"{row.percentile_ms(95):>9.1f}{len(row.latencies):>9}{row.server_requests / row.seconds:>14.0f}"
-            f"{row.server_cpu / row.seconds:>14.0%}{row.bot_cpu / row.seconds:>14.0%}"
-        )
+        print(table_line(row_cells(row)))
     for citebot, echo_row in pairs(rows):
-        print(
-            f"{'citebot/echo':<14}{citebot.concurrency:>19}"
-            f"{citebot.replies_per_second / echo_row.replies_per_second:>10.2f}x"
-            f"{citebot.percentile_ms(50) / echo_row.percentile_ms(50):>8.2f}x"
-            f"{citebot.percentile_ms(95) / echo_row.percentile_ms(95):>8.2f}x"
-        )
-    ready = ", ".join(f"{row.start_to_ready:.2f} s (concurrent_updates {row.concurrency})" for row in rows if row.bot == "citebot")
-    print(f"citebot start to ready (Application built -> first getUpdates at the server): {ready}")
+        mine, ceiling = citebot.window, echo_row.window
+        ratios = [
+            mine.replies_per_second / ceiling.replies_per_second,
+            mine.percentile_ms(50) / ceiling.percentile_ms(50),
+            mine.percentile_ms(95) / ceiling.percentile_ms(95),
+        ]
+        print(table_line(["citebot/echo", str(citebot.concurrency), *(f"{ratio:.2f}x" for ratio in ratios)]))
+    citebot_rows = [row for row in rows if row.bot == "citebot"]
+    ready = [f"{row.start_to_ready:.2f} s (concurrent_updates {row.concurrency})" for row in citebot_rows]
+    print(f"citebot start to ready, Application built -> first getUpdates at the server: {', '.join(ready)}")
     for row in rows:
-        if row.unanswered:
-            print(f"! {row.bot}, concurrent_updates {row.concurrency}: {row.unanswered} questions got no reply")
+        if row.window.unanswered:
+            print(f"! {row.bot}, concurrent_updates {row.concurrency}: {row.window.unanswered} questions got no reply")
+
+
+def row_cells(row: Row) -> list[str]:
+    window = row.window
+    return [
+        row.bot,
+        str(row.concurrency),
+        f"{window.replies_per_second:.1f}",
+        f"{window.percentile_ms(50):.1f}",
+        f"{window.percentile_ms(95):.1f}",
+        str(len(window.latencies)),
+        f"{window.server_requests / window.seconds:.0f}",
+        f"{window.server_cpu / window.seconds:.0%}",
+        f"{window.bot_cpu / window.seconds:.0%}",
+    ]
+
+
+def table_line(cells: Sequence[str]) -> str:
+    """The first cell left-aligned, the others right-aligned under their headings."""
+    first, *rest = cells
+    return f"{first:<13}" + "".join(f"{cell:>{len(heading) + 2}}" for cell, heading in zip(rest, HEADINGS[1:]))
 
 
 def pairs(rows: list[Row]) -> list[tuple[Row, Row]]:
@@ -327,7 +369,8 @@ def pairs(rows: list[Row]) -> list[tuple[Row, Row]]:
 
 async def run(args: argparse.Namespace, folder: Path) -> None:
     questions, source = question_texts()
-    site = load_config(write_site(folder, FakeBotApi(), flood_limits=False), {})
+    unstarted = FakeBotApi()  # lends write_site its token; each row's server URL is set in build_*
+    site = load_config(write_site(folder, unstarted, flood_limits=False), {})
     concurrency = args.concurrency or site.telegram.concurrent_updates
     print("warming up (builds the index)…", file=sys.stderr, flush=True)
     await measure("citebot", site, concurrency, questions, args.chats, WARM_UP_SECONDS)
@@ -345,6 +388,8 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=50, help="chats asking at the same time")
     parser.add_argument("--concurrency", type=int, help="concurrent_updates when on (default: the config's)")
     args = parser.parse_args()
+    if args.concurrency is not None and args.concurrency < 2:
+        parser.error("--concurrency is the 'on' setting, at least 2; 1 (off) is always measured")
     with tempfile.TemporaryDirectory(prefix="citebot-bench-") as folder:
         asyncio.run(run(args, Path(folder)))
 

@@ -140,18 +140,24 @@ def list_corpus_files(folder: Path) -> list[CorpusFile]:
         raise CorpusError(f"corpus folder {folder} is not a folder")
     root = folder.absolute()
     files = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        for name in filenames:
-            path = Path(dirpath, name)
-            supported = path.suffix.lower() in SUPPORTED_SUFFIXES
-            if name.startswith(".") or not supported or not path.is_file():
-                continue
-            stat = path.stat()
-            doc_id = path.relative_to(root).as_posix()
-            sidecar = path.with_name(name + SIDECAR_SUFFIX)
-            sidecar_mtime_ns = sidecar.stat().st_mtime_ns if sidecar.is_file() else 0
-            files.append(CorpusFile(doc_id, path, stat.st_size, stat.st_mtime_ns, sidecar_mtime_ns))
+    pending = [(root, "")]  # folders to list, with their doc id prefix
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as entries:
+            listed = [entry for entry in entries if not entry.name.startswith(".")]
+        names = {entry.name for entry in listed}
+        for entry in listed:
+            if entry.is_dir(follow_symlinks=False):  # as os.walk: symlinked folders are not entered
+                pending.append((Path(entry.path), f"{prefix}{entry.name}/"))
+            elif os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES and entry.is_file():
+                stat = entry.stat()
+                sidecar = entry.name + SIDECAR_SUFFIX
+                sidecar_mtime_ns = os.stat(os.path.join(directory, sidecar)).st_mtime_ns if sidecar in names else 0
+                files.append(
+                    CorpusFile(
+                        f"{prefix}{entry.name}", Path(entry.path), stat.st_size, stat.st_mtime_ns, sidecar_mtime_ns
+                    )
+                )
     return sorted(files, key=lambda file: file.doc_id)
 
 

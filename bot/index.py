@@ -457,21 +457,31 @@ class _StoredPassages(Sequence[Passage]):
 
     def __getitem__(self, position):  # type: ignore[override]
         if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
+            return self._range(*position.indices(len(self)))
         if position < 0:
             position += len(self)
         if not 0 <= position < len(self):
             raise IndexError(position)
-        document = int(self._document[position])
-        start, end = int(self._span[2 * position]), int(self._span[2 * position + 1])
-        header = int(self._header[position])
-        return Passage(
-            self._doc_ids[document],
-            int(self._ordinal[position]),
-            self._texts[document][start:end],
-            (start, end),
-            self._headers[header] if header >= 0 else "",
-        )
+        return self._range(position, position + 1, 1)[0]
+
+    def _range(self, start: int, stop: int, step: int) -> list[Passage]:
+        """Passages start, start+step… before stop; a run of one document's passages decodes it once."""
+        positions = range(start, stop, step)
+        documents = self._document[start:stop:step].tolist()
+        spans = self._span[2 * start : 2 * stop].reshape(-1, 2)[::step].tolist() if step > 0 else None
+        if spans is None:
+            spans = [self._span[2 * p : 2 * p + 2].tolist() for p in positions]
+        ordinals = self._ordinal[start:stop:step].tolist()
+        headers = self._header[start:stop:step].tolist()
+        passages = []
+        current, doc_id, text = -1, "", ""
+        for document, (begin, end), ordinal, header in zip(documents, spans, ordinals, headers, strict=True):
+            if document != current:
+                current, doc_id, text = document, self._doc_ids[document], self._texts[document]
+            passages.append(
+                Passage(doc_id, ordinal, text[begin:end], (begin, end), self._headers[header] if header >= 0 else "")
+            )
+        return passages
 
 
 def load(folder: Path) -> Index:
