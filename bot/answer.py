@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .chunking import Passage, table_header_at
@@ -183,6 +185,52 @@ def _coverage(terms: frozenset[str], weights: dict[str, float]) -> float:
     return sum(w for term, w in weights.items() if term in terms) / sum(weights.values())
 
 
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    span: tuple[int, int]  # within the passage
+    text: str
+    row_header: str
+    terms: frozenset[str]  # of the sentence alone
+    terms_with_header: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _PassageTerms:
+    """What judging needs of a passage, whatever the question: its sentences and their terms."""
+
+    sentences: tuple[_Sentence, ...]
+    terms: frozenset[str]
+
+
+# Per index, the analyses of recently judged passages: questions keep landing on the same ones.
+_ANALYSES_KEPT = 4096
+_analyses: weakref.WeakKeyDictionary[Index, tuple[Analyzer, Callable[[int], _PassageTerms]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _passage_terms(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
+    known = _analyses.get(index)
+    if known is None or known[0] is not analyzer:
+        known = _analyses[index] = (
+            analyzer,
+            functools.lru_cache(maxsize=_ANALYSES_KEPT)(functools.partial(_analyse, index, analyzer)),
+        )
+    return known[1](position)
+
+
+def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
+    passage = index.passages[position]
+    document_text = index.document_texts[int(index.passage_document[position])]
+    sentences = []
+    for start, end in sentence_spans(passage.text):
+        text = passage.text[start:end]
+        row_header = table_header_at(document_text, passage.span[0] + start)
+        terms = frozenset(analyzer.tokens(text))
+        sentences.append(_Sentence((start, end), text, row_header, terms, terms.union(analyzer.tokens(row_header))))
+    return _PassageTerms(tuple(sentences), frozenset(passage_tokens(analyzer, passage)))
+
+
 def _judge(
     index: Index,
     analyzer: Analyzer,
@@ -192,39 +240,28 @@ def _judge(
     best_score: float,
     first_mention: bool,
 ) -> _Candidate:
-    passage = index.passages[hit.passage]
-    document_text = index.document_texts[int(index.passage_document[hit.passage])]
-    best: tuple[float, tuple[int, int], str, frozenset[str], bool] = (
-        -1.0,
-        (0, len(passage.text)),
-        "",
-        frozenset(),
-        expects is None,
-    )
-    for start, end in sentence_spans(passage.text):
-        sentence = passage.text[start:end]
-        row_header = table_header_at(document_text, passage.span[0] + start)
-        sentence_terms = frozenset(analyzer.tokens(sentence))
-        score = _coverage(sentence_terms.union(analyzer.tokens(row_header)), weights)
-        if sentence_terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
+    analysis = _passage_terms(index, analyzer, hit.passage)
+    best: tuple[float, _Sentence | None, bool] = (-1.0, None, expects is None)
+    for sentence in analysis.sentences:
+        score = _coverage(sentence.terms_with_header, weights)
+        if sentence.terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
             score *= _ECHO_FACTOR
-        typed = expects is None or expects.search(sentence) is not None
+        typed = expects is None or expects.search(sentence.text) is not None
         if expects is not None and typed:
             score += _TYPE_BONUS
         if score > best[0]:
-            best = (score, (start, end), row_header, sentence_terms, typed)
-    sentence_score, span, row_header, sentence_terms, typed = best
-    passage_terms = frozenset(passage_tokens(analyzer, passage))
+            best = (score, sentence, typed)
+    sentence_score, chosen, typed = best
     rank = 0.4 * max(hit.score, 0.0) / best_score + 0.6 * sentence_score + _FIRST_MENTION_BONUS * first_mention
     return _Candidate(
         hit=hit,
-        sentence=span,
-        row_header=row_header,
+        sentence=chosen.span if chosen else (0, len(index.passages[hit.passage].text)),
+        row_header=chosen.row_header if chosen else "",
         sentence_score=min(sentence_score, 1.0),
-        passage_cover=_coverage(passage_terms, weights),
+        passage_cover=_coverage(analysis.terms, weights),
         rank=rank,
-        passage_terms=passage_terms,
-        sentence_terms=sentence_terms,
+        passage_terms=analysis.terms,
+        sentence_terms=chosen.terms if chosen else frozenset(),
         typed=typed,
     )
 

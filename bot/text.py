@@ -105,6 +105,7 @@ class Analyzer:
                 if variant and canonical:
                     self._aliases[variant] = canonical
         self._longest_alias = max((len(v) for v in self._aliases), default=0)
+        self._alias_starts = frozenset(variant[0] for variant in self._aliases)
 
     def _stems(self, folded_words: Iterable[str]) -> list[str]:
         cache = self._stem_cache
@@ -122,6 +123,8 @@ class Analyzer:
         return self._apply_aliases(stems)
 
     def _apply_aliases(self, stems: list[str]) -> list[str]:
+        if self._alias_starts.isdisjoint(stems):  # the usual case: no spelling variant here
+            return stems
         result: list[str] = []
         i = 0
         while i < len(stems):
