@@ -305,11 +305,11 @@ class Citebot:
         """Answer a question, or, when the question was edited, update the answer given to it."""
         message = update.effective_message
         chat = message.chat
-        with contextlib.suppress(TelegramError):  # the typing hint is a nicety, never a failure
-            await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        typing = asyncio.create_task(_show_typing(context, chat.id))  # while the answer is worked out
         started = time.perf_counter()
         answer = await asyncio.to_thread(self.engine.ask, question, str(chat.id))
         seconds = time.perf_counter() - started
+        await typing  # so "typing…" never arrives after the answer
         earlier = self.store.reply_to(chat.id, message.message_id) if update.edited_message else None
         reply_id = self.store.record(chat.id, message.message_id, render.answer_json(answer), seconds)
         text, buttons = render.reply_html(answer), self._answer_buttons(reply_id, answer)
@@ -606,6 +606,11 @@ class Citebot:
                 await update.callback_query.answer("Sorry, that didn't work. Please try again.", show_alert=True)
             elif update.effective_message is not None and update.inline_query is None:
                 await update.effective_message.reply_text("Sorry, something went wrong with that. Please try again.")
+
+
+async def _show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    with contextlib.suppress(TelegramError):  # the typing hint is a nicety, never a failure
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
 
 
 _OUTDATED = "The documents have changed since this answer and that passage is gone — please ask again."
