@@ -47,6 +47,7 @@ class TelegramSettings:
     max_upload_mb: int = 20
     flood_limits: bool = True
     concurrent_updates: int = 16
+    typing_delay: float = 0.3  # seconds an answer may take before "typing…" is shown
     webhook: WebhookSettings = WebhookSettings()
 
 
@@ -74,6 +75,7 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "telegram.base_file_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.max_upload_mb": (lambda v: 1 <= v <= 2000, "must be between 1 and 2000"),
     "telegram.concurrent_updates": (lambda v: 1 <= v <= 256, "must be between 1 and 256"),
+    "telegram.typing_delay": (lambda v: 0 <= v <= 10, "must be between 0 and 10 seconds"),
     "telegram.webhook.url": (
         lambda v: not v or (v.startswith("https://") and _is_http_url(v)),
         "must be an https:// URL (Telegram's rule)",

@@ -78,12 +78,18 @@ async def test_a_misspelt_question_is_answered_and_says_what_was_searched(bot: R
     assert plain(text_of(reply)).startswith("Showing results for Who signed the Shusha declaration?")
 
 
-async def test_typing_is_shown_before_the_answer(bot: RunningBot) -> None:
-    await ask(bot.api, "When did Azerbaijan declare its independence?")
-    action = bot.api.sent("sendChatAction", USER)
+async def test_typing_is_shown_while_a_slow_answer_is_worked_out(api: FakeBotApi, tmp_path: Path) -> None:
+    async with running_bot(write_site(tmp_path, api, typing_delay=0), api):  # every answer counts as slow
+        await ask(api, "When did Azerbaijan declare its independence?")
+    action = api.sent("sendChatAction", USER)
     assert action and action[0].params["action"] == "typing"
-    methods = [c.method for c in bot.api.calls if c.method in ("sendChatAction", "sendMessage")]
+    methods = [c.method for c in api.calls if c.method in ("sendChatAction", "sendMessage")]
     assert methods.index("sendChatAction") < methods.index("sendMessage")
+
+
+async def test_a_quick_answer_comes_without_a_typing_hint(bot: RunningBot) -> None:
+    await ask(bot.api, "When did Azerbaijan declare its independence?")
+    assert not bot.api.sent("sendChatAction", USER)
 
 
 async def test_an_unanswerable_question_says_so_and_lists_the_closest_passages(bot: RunningBot) -> None:
