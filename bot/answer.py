@@ -98,6 +98,7 @@ class _Candidate:
     """A hit with the evidence used to rank it: its best sentence and how well that answers."""
 
     hit: Hit
+    passage: Passage
     sentence: tuple[int, int]  # within the passage
     row_header: str
     sentence_score: float
@@ -130,14 +131,14 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
     if not hits:
         return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")
     weights = _term_weights(query, index)
-    expects = _expected_pattern(question)
+    expects = _expected_kind(question)
     best_score = max(hits[0].score, 1e-9)
     first_mentions = _first_mentions(searched, index, analyzer)
     candidates = sorted(
         (_judge(index, analyzer, hit, weights, expects, best_score, hit.passage in first_mentions) for hit in hits),
         key=lambda c: (-c.rank, c.hit.passage),
     )
-    kept = _collapse_duplicates(index, candidates, settings.top_k)
+    kept = _collapse_duplicates(candidates, settings.top_k)
     cited = tuple(_result(index, candidate, also_in) for candidate, also_in in kept)
     top = kept[0][0]
     confidence = max(0.0, min(1.0, 0.6 * top.sentence_score + 0.4 * top.passage_cover))
@@ -149,11 +150,12 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
     return Answer(question, answered, round(confidence, 4), cited, note=note, corrected=corrected)
 
 
-def _expected_pattern(question: str) -> re.Pattern[str] | None:
+def _expected_kind(question: str) -> int | None:
+    """Which of _EXPECTS the question asks for (its position there), if any."""
     folded = fold(question)
-    for asks, pattern in _EXPECTS:
+    for kind, (asks, _) in enumerate(_EXPECTS):
         if asks.search(folded):
-            return pattern
+            return kind
     return None
 
 
@@ -188,16 +190,17 @@ def _coverage(terms: frozenset[str], weights: dict[str, float]) -> float:
 @dataclass(frozen=True, slots=True)
 class _Sentence:
     span: tuple[int, int]  # within the passage
-    text: str
     row_header: str
     terms: frozenset[str]  # of the sentence alone
     terms_with_header: frozenset[str]
+    holds: tuple[bool, ...]  # whether it holds each of _EXPECTS' kinds (a date, a number, a name)
 
 
 @dataclass(frozen=True, slots=True)
 class _PassageTerms:
     """What judging needs of a passage, whatever the question: its sentences and their terms."""
 
+    passage: Passage
     sentences: tuple[_Sentence, ...]
     terms: frozenset[str]
 
@@ -227,8 +230,9 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
         text = passage.text[start:end]
         row_header = table_header_at(document_text, passage.span[0] + start)
         terms = frozenset(analyzer.tokens(text))
-        sentences.append(_Sentence((start, end), text, row_header, terms, terms.union(analyzer.tokens(row_header))))
-    return _PassageTerms(tuple(sentences), frozenset(passage_tokens(analyzer, passage)))
+        holds = tuple(pattern.search(text) is not None for _, pattern in _EXPECTS)
+        sentences.append(_Sentence((start, end), row_header, terms, terms.union(analyzer.tokens(row_header)), holds))
+    return _PassageTerms(passage, tuple(sentences), frozenset(passage_tokens(analyzer, passage)))
 
 
 def _judge(
@@ -236,7 +240,7 @@ def _judge(
     analyzer: Analyzer,
     hit: Hit,
     weights: dict[str, float],
-    expects: re.Pattern[str] | None,
+    expects: int | None,
     best_score: float,
     first_mention: bool,
 ) -> _Candidate:
@@ -246,7 +250,7 @@ def _judge(
         score = _coverage(sentence.terms_with_header, weights)
         if sentence.terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
             score *= _ECHO_FACTOR
-        typed = expects is None or expects.search(sentence.text) is not None
+        typed = expects is None or sentence.holds[expects]
         if expects is not None and typed:
             score += _TYPE_BONUS
         if score > best[0]:
@@ -255,7 +259,8 @@ def _judge(
     rank = 0.4 * max(hit.score, 0.0) / best_score + 0.6 * sentence_score + _FIRST_MENTION_BONUS * first_mention
     return _Candidate(
         hit=hit,
-        sentence=chosen.span if chosen else (0, len(index.passages[hit.passage].text)),
+        passage=analysis.passage,
+        sentence=chosen.span if chosen else (0, len(analysis.passage.text)),
         row_header=chosen.row_header if chosen else "",
         sentence_score=min(sentence_score, 1.0),
         passage_cover=_coverage(analysis.terms, weights),
@@ -266,9 +271,7 @@ def _judge(
     )
 
 
-def _collapse_duplicates(
-    index: Index, candidates: Sequence[_Candidate], k: int
-) -> list[tuple[_Candidate, tuple[str, ...]]]:
+def _collapse_duplicates(candidates: Sequence[_Candidate], k: int) -> list[tuple[_Candidate, tuple[str, ...]]]:
     """The k best candidates, each repeat of a better one dropped or folded into it.
 
     A passage of the same document whose answering sentence is the same sentence (passages
@@ -277,9 +280,9 @@ def _collapse_duplicates(
     """
     kept: list[tuple[_Candidate, list[str]]] = []
     for candidate in candidates:
-        passage = index.passages[candidate.hit.passage]
+        passage = candidate.passage
         for earlier, also_in in kept:
-            earlier_passage = index.passages[earlier.hit.passage]
+            earlier_passage = earlier.passage
             if passage.doc_id == earlier_passage.doc_id:
                 if _highlight_span(passage, candidate) == _highlight_span(earlier_passage, earlier):
                     break
@@ -313,7 +316,7 @@ def _near_duplicates(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Result:
-    passage = index.passages[candidate.hit.passage]
+    passage = candidate.passage
     document = index.document_of(candidate.hit.passage)
     start, end = candidate.sentence
     return Result(
