@@ -13,6 +13,7 @@ import yaml
 from fake_bot_api import FakeBotApi
 from telegram_harness import ADMIN, ROOT, USER, RunningBot, buttons_of, running_bot, text_of, write_site
 
+from bot import telegram_app
 from bot.evaluate import normalize
 
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.yaml"
@@ -85,6 +86,17 @@ async def test_typing_is_shown_while_a_slow_answer_is_worked_out(api: FakeBotApi
     assert action and action[0].params["action"] == "typing"
     methods = [c.method for c in api.calls if c.method in ("sendChatAction", "sendMessage")]
     assert methods.index("sendChatAction") < methods.index("sendMessage")
+
+
+@pytest.mark.parametrize("typing_delay", [0, 0.3])
+async def test_on_a_large_index_answers_are_worked_out_in_a_thread(
+    api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typing_delay: float
+) -> None:
+    monkeypatch.setattr(telegram_app, "INLINE_ASK_PASSAGES", 0)  # the shipped corpus counts as large
+    async with running_bot(write_site(tmp_path, api, typing_delay=typing_delay), api):
+        _, reply = await ask(api, "When did Azerbaijan declare its independence?")
+    assert "1991" in bold(text_of(reply))
+    assert bool(api.sent("sendChatAction", USER)) == (typing_delay == 0)
 
 
 async def test_a_quick_answer_comes_without_a_typing_hint(bot: RunningBot) -> None:
