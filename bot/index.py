@@ -18,6 +18,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -137,6 +138,7 @@ class Index:
         self.settings_fingerprint = settings_fingerprint
         self.corpus_fingerprint = corpus_fingerprint
         self.skipped = tuple(skipped)
+        self._buffers = threading.local()  # each thread's score buffer for search()
         self.file_stamps = file_stamps if len(file_stamps) else [""] * len(documents)  # see file_stamp()
         self.passage_document = (
             passage_document
@@ -200,28 +202,100 @@ class Index:
         return np.empty(0, dtype=np.int64) if found is None else found
 
     def search(self, query_tokens: Sequence[str], k: int) -> list[Hit]:
-        """The k best passages containing at least one query term, best first.
+        """The k best passages containing at least one query term, best first (ties by passage order).
 
         Matching is decided by the postings, not the score's sign: BM25Okapi's IDF floor can give
         a real match a score of zero or below.
+
+        Exact top k without reading every posting (MaxScore): terms are added rarest-weight
+        first; once the k-th best partial score beats what all the remaining terms could add at
+        most, no passage outside the candidates so far can reach the top k, and the remaining
+        terms are only looked up for the candidates that still can.
         """
-        term_ids = list(dict.fromkeys(self.term_ids[t] for t in query_tokens if t in self.term_ids))
-        if not term_ids:
+        counts: dict[int, int] = {}
+        for term in query_tokens:  # BM25Okapi adds a repeated query term once per occurrence
+            term_id = self.term_ids.get(term)
+            if term_id is not None:
+                counts[term_id] = counts.get(term_id, 0) + 1
+        if not counts:
             return []
-        scores = self.scores(query_tokens)
-        # Every posting of the query's terms; a passage appears once per term it contains, so the
-        # k × terms best postings hold the k best passages, found without sorting them all.
-        postings = [self.posting_passages[self.offsets[t] : self.offsets[t + 1]] for t in term_ids]
-        matched = postings[0] if len(postings) == 1 else np.concatenate(postings)
-        matched_scores = scores[matched]
-        keep = k * len(term_ids)
-        if len(matched) > keep:
-            kth_best = np.partition(matched_scores, len(matched) - keep)[len(matched) - keep]
-            matched = matched[matched_scores >= kth_best]  # ties at the cut stay, to go by passage order
-        candidates = np.unique(matched)
-        candidate_scores = scores[candidates]
-        order = np.lexsort((candidates, -candidate_scores))[:k]
-        return [Hit(int(candidates[i]), float(candidate_scores[i])) for i in order]
+        bounds, lowest = self._weight_bounds
+        # Pruning needs weights that only add: with BM25Okapi's IDF floor below zero (a tiny corpus
+        # where most terms are everywhere) a weight can be negative, and every posting is read.
+        prune = all(lowest[t] >= 0 for t in counts)
+        order = sorted(counts, key=lambda t: -bounds[t] * counts[t])
+        left = np.cumsum([bounds[t] * counts[t] for t in order][::-1])[::-1].tolist() + [0.0]  # still to add
+        scores = self._score_buffer()
+        touched: list[np.ndarray] = []
+        try:
+            processed, threshold = 0, -math.inf
+            for term_id in order:
+                start, end = self.offsets[term_id], self.offsets[term_id + 1]
+                postings = self.posting_passages[start:end]
+                scores[postings] += self.posting_weights[start:end] * counts[term_id]
+                touched.append(postings)
+                processed += 1
+                if prune and processed < len(order):
+                    threshold = self._kth_best(scores, touched, k)
+                    if threshold > left[processed]:
+                        break
+            matched = np.concatenate(touched) if len(touched) > 1 else touched[0]
+            values = scores[matched]
+            if processed < len(order):  # only passages that the remaining terms could lift to the top k
+                matched = matched[values + left[processed] >= threshold]
+            elif len(matched) > k * len(touched):  # the k × terms best postings hold the k best passages
+                cut = len(matched) - k * len(touched)
+                matched = matched[values >= np.partition(values, cut)[cut]]  # ties at the cut stay
+            candidates = np.unique(matched)
+            candidate_scores = scores[candidates]
+            for term_id in order[processed:]:
+                candidate_scores += self._weights_of(term_id, candidates) * counts[term_id]
+        finally:
+            for postings in touched:
+                scores[postings] = 0.0
+        if len(candidates) > k:
+            kth_best = np.partition(candidate_scores, len(candidates) - k)[len(candidates) - k]
+            within = candidate_scores >= kth_best  # ties at the cut stay, to go by passage order
+            candidates, candidate_scores = candidates[within], candidate_scores[within]
+        ranked = np.lexsort((candidates, -candidate_scores))[:k]
+        return [Hit(int(candidates[i]), float(candidate_scores[i])) for i in ranked]
+
+    def _kth_best(self, scores: np.ndarray, touched: list[np.ndarray], k: int) -> float:
+        """A lower bound of the k-th best score among the passages touched so far (-inf if fewer).
+
+        A passage is in each term's postings at most once, so the k × terms best postings span at
+        least k passages: the smallest of them bounds the k-th best passage from below, found
+        without sorting out repeats.
+        """
+        values = scores[np.concatenate(touched)] if len(touched) > 1 else scores[touched[0]]
+        keep = k * len(touched)
+        if len(values) < keep:
+            return -math.inf
+        return float(np.partition(values, len(values) - keep)[len(values) - keep])
+
+    def _weights_of(self, term_id: int, passages: np.ndarray) -> np.ndarray:
+        """A term's weight in each of the (sorted) passages; 0 where it does not occur."""
+        start, end = self.offsets[term_id], self.offsets[term_id + 1]
+        postings = self.posting_passages[start:end]
+        at = np.minimum(np.searchsorted(postings, passages), len(postings) - 1)
+        found = postings[at] == passages
+        return np.where(found, self.posting_weights[start:end][at], 0.0)
+
+    @functools.cached_property
+    def _weight_bounds(self) -> tuple[list[float], list[float]]:
+        """Each term's largest and smallest weight in any passage (the most it can add to a score)."""
+        if not len(self.posting_weights):
+            return [0.0] * len(self.vocabulary), [0.0] * len(self.vocabulary)
+        starts = self.offsets[:-1].clip(max=len(self.posting_weights) - 1)
+        largest = np.maximum.reduceat(self.posting_weights, starts).astype(np.float64)
+        smallest = np.minimum.reduceat(self.posting_weights, starts).astype(np.float64)
+        return largest.tolist(), smallest.tolist()
+
+    def _score_buffer(self) -> np.ndarray:
+        buffer = getattr(self._buffers, "scores", None)
+        if buffer is None:
+            buffer = self._buffers.scores = np.zeros(len(self.passages), dtype=np.float64)
+        return buffer
 
 
 def build(
