@@ -728,3 +728,24 @@ def test_a_read_only_index_folder_still_answers_with_a_notice(tmp_path: Path) ->
         assert notices.about("could not save")
     finally:
         folder.chmod(0o755)
+
+
+def test_search_that_stops_reading_common_postings_early_still_finds_the_exact_top_k() -> None:
+    # Every passage has common words; few have the rare ones, so after the rare terms no passage
+    # outside them can reach the top k and the common terms are only looked up (MaxScore).
+    rng = random.Random(7)
+    rare = ["quillion", "vorlund", "zangetti", "orbisk"]
+    filler = [f"word{n}x" for n in range(400)]  # most terms are uncommon, as in real text
+    documents = []
+    for i in range(1500):
+        words = ["harbour", "stone", "water"] * rng.randint(1, 3) + rng.sample(filler, 6)
+        words += rng.sample(rare, rng.randint(0, 1) if i % 9 else 2)
+        rng.shuffle(words)
+        documents.append(Document(f"d{i:04d}", "t", " ".join(words) + ".", Path(f"d{i:04d}")))
+    built, analyzer = build_index(documents)
+    bm25, token_sets = reference(built, analyzer, SearchSettings())
+    for text in ("quillion harbour", "vorlund zangetti water stone", "orbisk harbour harbour", "stone water"):
+        query = analyzer.tokens(text)
+        scores = bm25.get_scores(query)
+        for k in (1, 5, 10, 30):
+            assert [h.passage for h in built.search(query, k)] == expected_ranking(scores, token_sets, query)[:k]
