@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -125,7 +126,10 @@ class Engine:
         fresh_chunks, fresh_encoded = pipeline.chunk_and_encode(
             loaded.documents, self.config.chunking, self.config.search.aliases, progress=self._progress
         )
-        documents, chunks, parts = self._combine(loaded.documents, fresh_chunks, fresh_encoded, unchanged, previous)
+        paths = {file.doc_id: file.path for file in files}
+        documents, chunks, parts = self._combine(
+            loaded.documents, fresh_chunks, fresh_encoded, unchanged, previous, paths
+        )
         stamps = {file.doc_id: index.file_stamp(file) for file in files}
         built = index.assemble(
             documents,
@@ -157,50 +161,58 @@ class Engine:
         fresh_encoded: pipeline.Encoded,
         unchanged: dict[str, int],
         previous: index.Index | None,
+        paths: dict[str, Path],
     ) -> tuple[list[corpus.Document], list[list[Passage]], list[pipeline.Encoded]]:
         """Fresh and unchanged documents in doc id order, with their passages and term ids.
 
-        Term ids come in runs — consecutive fresh documents, or consecutive unchanged ones that were
-        consecutive in `previous` — so merging stays cheap however many documents there are.
+        Documents come in runs — consecutive fresh ones, or consecutive unchanged ones that were
+        consecutive in `previous` — whose passages and term ids are taken a run at a time, so a
+        reindex that keeps most documents does little per document.
         """
         token_starts = np.zeros(len(fresh_encoded.lengths) + 1, dtype=np.int64)
         np.cumsum(fresh_encoded.lengths, out=token_starts[1:])
         passage_starts = np.cumsum([0] + [len(passages) for passages in fresh_chunks])
         fresh_position = {document.doc_id: i for i, document in enumerate(fresh_documents)}
+        # Each run: fresh?, its first passage, its passage count, and its documents (positions in
+        # fresh_documents, or (position, DocumentInfo) in previous).
+        runs: list[tuple[bool, int, int, list]] = []
+        for doc_id in sorted([*fresh_position, *unchanged]):
+            is_fresh = doc_id in fresh_position
+            if is_fresh:
+                entry = fresh_position[doc_id]
+                first, count = int(passage_starts[entry]), len(fresh_chunks[entry])
+            else:
+                assert previous is not None
+                entry = (unchanged[doc_id], previous.documents[unchanged[doc_id]])
+                first, count = entry[1].first_passage, entry[1].passage_count
+            if runs and runs[-1][0] == is_fresh and runs[-1][1] + runs[-1][2] == first:
+                runs[-1][3].append(entry)
+                runs[-1] = (is_fresh, runs[-1][1], runs[-1][2] + count, runs[-1][3])
+            else:
+                runs.append((is_fresh, first, count, [entry]))
         documents: list[corpus.Document] = []
         chunks: list[list[Passage]] = []
-        runs: list[tuple[bool, int, int]] = []  # (fresh?, first passage, passage count) in fresh_* or previous
-        for doc_id in sorted([*fresh_position, *unchanged]):
-            if doc_id in fresh_position:
-                i = fresh_position[doc_id]
-                documents.append(fresh_documents[i])
-                chunks.append(fresh_chunks[i])
-                first, count = int(passage_starts[i]), len(fresh_chunks[i])
-            else:
-                assert previous is not None
-                info = previous.documents[unchanged[doc_id]]
-                text = previous.document_texts[unchanged[doc_id]]
-                documents.append(
-                    corpus.Document(doc_id, info.title, text, self.config.corpus / doc_id, info.url, info.metadata)
-                )
-                first, count = info.first_passage, info.passage_count
-                chunks.append(list(previous.passages[first : first + count]))
-            is_fresh = doc_id in fresh_position
-            if runs and runs[-1][0] == is_fresh and runs[-1][1] + runs[-1][2] == first:
-                runs[-1] = (is_fresh, runs[-1][1], runs[-1][2] + count)
-            else:
-                runs.append((is_fresh, first, count))
         parts = []
-        for is_fresh, first, count in runs:
+        for is_fresh, first, count, positions in runs:
             if is_fresh:
+                documents.extend(fresh_documents[position] for position in positions)
+                chunks.extend(fresh_chunks[position] for position in positions)
                 terms = fresh_encoded.terms[token_starts[first] : token_starts[first + count]]
-                parts.append(
-                    pipeline.Encoded(fresh_encoded.vocabulary, terms, fresh_encoded.lengths[first : first + count])
+                lengths = fresh_encoded.lengths[first : first + count]
+                parts.append(pipeline.Encoded(fresh_encoded.vocabulary, terms, lengths))
+                continue
+            assert previous is not None
+            passages = previous.passages[first : first + count]
+            taken = 0
+            for position, info in positions:
+                text = previous.document_texts[position]
+                documents.append(
+                    corpus.Document(info.doc_id, info.title, text, paths[info.doc_id], info.url, info.metadata)
                 )
-            else:
-                assert previous is not None
-                lengths = previous.doc_len[first : first + count].astype(np.int32)
-                parts.append(pipeline.Encoded(previous.vocabulary, previous.passage_terms(first, count), lengths))
+                chunks.append(passages[taken : taken + info.passage_count])
+                taken += info.passage_count
+            lengths = previous.doc_len[first : first + count].astype(np.int32)
+            parts.append(pipeline.Encoded(previous.vocabulary, previous.passage_terms(first, count), lengths))
         return documents, chunks, parts
 
     def _save(self, built: index.Index) -> None:
