@@ -469,17 +469,18 @@ class _StoredStrings(Sequence[str]):
     def __init__(self, blob: np.ndarray, offsets: np.ndarray, cache: int = 0) -> None:
         self._blob = blob
         self._offsets = offsets
+        self._count = len(offsets) - 1
         self._decoded = functools.lru_cache(maxsize=cache)(self._decode) if cache else self._decode
 
     def __len__(self) -> int:
-        return len(self._offsets) - 1
+        return self._count
 
     def __getitem__(self, position):  # type: ignore[override]
         if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
+            return [self[i] for i in range(*position.indices(self._count))]
         if position < 0:
-            position += len(self)
-        if not 0 <= position < len(self):
+            position += self._count
+        if not 0 <= position < self._count:
             raise IndexError(position)
         return self._decoded(position)
 
