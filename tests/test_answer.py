@@ -42,6 +42,18 @@ def _document(doc_id: str, text: str) -> Document:
     return Document(doc_id=doc_id, title=text.split("\n", 1)[0], text=text, path=Path(doc_id))
 
 
+def indexed(documents: list[Document], analyzer: Analyzer, chunking: ChunkingSettings):
+    built = index_module.build(
+        documents,
+        [chunk(d.doc_id, d.text, chunking) for d in documents],
+        analyzer,
+        SearchSettings(),
+        settings_fingerprint="test",
+        corpus_fingerprint="test",
+    )
+    return built, analyzer
+
+
 @pytest.fixture(scope="module")
 def engine_parts():
     analyzer = Analyzer([AliasGroup(("Veltria", "Weltria"))])
@@ -51,16 +63,7 @@ def engine_parts():
         _document("treaties.txt", TREATIES),
         _document("gardens.txt", GARDENS),
     ]
-    settings = ChunkingSettings(target_chars=220, max_chars=600)
-    built = index_module.build(
-        documents,
-        [chunk(d.doc_id, d.text, settings) for d in documents],
-        analyzer,
-        SearchSettings(),
-        settings_fingerprint="test",
-        corpus_fingerprint="test",
-    )
-    return built, analyzer
+    return indexed(documents, analyzer, ChunkingSettings(target_chars=220, max_chars=600))
 
 
 def ask(engine_parts, question: str, **settings):
@@ -182,16 +185,7 @@ Orlan, the neighbouring village, has a population of 4,200 people."""
 def accord_parts():
     analyzer = Analyzer()
     documents = [_document("accord.txt", ACCORD), _document("cliffs.txt", SEABIRDS), _document("gardens.txt", GARDENS)]
-    settings = ChunkingSettings(target_chars=120, max_chars=400)
-    built = index_module.build(
-        documents,
-        [chunk(d.doc_id, d.text, settings) for d in documents],
-        analyzer,
-        SearchSettings(),
-        settings_fingerprint="test",
-        corpus_fingerprint="test",
-    )
-    return built, analyzer
+    return indexed(documents, analyzer, ChunkingSettings(target_chars=120, max_chars=400))
 
 
 def test_what_is_x_leads_with_where_the_documents_first_define_x(accord_parts):
