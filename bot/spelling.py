@@ -68,6 +68,12 @@ def correct(question: str, index: Index, analyzer: Analyzer) -> Correction | Non
     return Correction(corrected, tuple(replaced)) if replaced else None
 
 
+def prepare(index: Index) -> None:
+    """Make the word lists now (seconds on a large corpus) rather than on the first misspelt word."""
+    _words_of(index)
+    _english_words()
+
+
 def _misspelt_stopword(word: str) -> bool:
     """ "whre", "wich": a question word mistyped; it is not searched, so leave it as it is."""
     return process.extractOne(word, STOPWORDS, scorer=Levenshtein.distance, score_cutoff=1) is not None

@@ -51,7 +51,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from . import corpus, render
+from . import corpus, render, spelling
 from .answer import Answer, Result
 from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine
@@ -216,6 +216,7 @@ class Citebot:
         self.store = store
         self.examples: list[str] = []
         self._reindexing = asyncio.Lock()
+        self._preparing: asyncio.Task | None = None
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
@@ -244,6 +245,8 @@ class Citebot:
         """Load the index, pick /start's examples, and register the command menus."""
         index = await asyncio.to_thread(lambda: self.engine.index)
         self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
+        # Answers may run in the event loop: the spelling word lists are made now, off it.
+        self._preparing = asyncio.create_task(asyncio.to_thread(spelling.prepare, index))
         await application.bot.set_my_commands(COMMANDS)
         for admin in self.settings.admins:
             try:
@@ -253,6 +256,8 @@ class Citebot:
         log.info("ready as @%s: %d documents, %d passages", application.bot.username, len(index.documents), len(index))
 
     async def stop(self, application: Application) -> None:
+        if self._preparing is not None:
+            await self._preparing
         self.store.close()
 
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -610,6 +615,7 @@ class Citebot:
         async with self._reindexing:
             report = await asyncio.to_thread(self.engine.reindex)
             self.examples = await asyncio.to_thread(example_questions, self.engine.index, self.engine.ask)
+            await asyncio.to_thread(spelling.prepare, self.engine.index)
             return report
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
