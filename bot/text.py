@@ -24,6 +24,7 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 REFERENCE_MARKER = re.compile(r"\[(?:\d+|note \d+|[a-z]|citation needed)\]", re.IGNORECASE)
 # An initialism (U.S., e.g.) is one word, so that "U.S." is not the lone letter "u".
 _WORD = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:'[^\W_]+)*")
+_ASCII_WORD = re.compile(r"(?:[a-z]\.){2,}|[a-z0-9]+(?:'[a-z0-9]+)*")  # _WORD on folded ASCII text, faster
 
 STOPWORDS = frozenset(
     """
@@ -56,13 +57,15 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of text, reference markers dropped, possessive "'s" removed."""
     folded = fold(REFERENCE_MARKER.sub(" ", text))
-    result = []
-    for word in _WORD.findall(folded):
-        word = word.rstrip(".")
-        if word.endswith("'s"):
-            word = word[:-2]
-        result.append(word.replace("'", ""))
-    return result
+    found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    return [_clean(word) if "'" in word or "." in word else word for word in found]
+
+
+def _clean(word: str) -> str:
+    word = word.rstrip(".")
+    if word.endswith("'s"):
+        word = word[:-2]
+    return word.replace("'", "")
 
 
 # British spellings written the American way before stemming (recognise → recognize, colour →
