@@ -323,7 +323,7 @@ class Citebot:
                 self.store.sent_as(reply_id, earlier.reply_message)
                 return
             except BadRequest as error:
-                if "not modified" in error.message:
+                if _unchanged(error):
                     self.store.sent_as(reply_id, earlier.reply_message)
                     return
                 log.info("could not update the earlier answer (%s); sending a new one", error.message)
@@ -331,21 +331,22 @@ class Citebot:
         self.store.sent_as(reply_id, sent.message_id)
 
     async def _ask(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, question: str) -> Answer:
-        """The engine's answer, with "typing…" shown if it takes longer than telegram.typing_delay.
-
-        On an index of up to INLINE_ASK_PASSAGES passages answering takes about a millisecond and
-        runs right here: handing it to a thread would cost more than it takes. On a larger index it
-        runs in a worker thread, so the bot keeps serving other chats meanwhile.
-        """
+        """The engine's answer, with "typing…" shown if it takes longer than telegram.typing_delay."""
         if self.settings.typing_delay == 0:
             await _show_typing(context, chat_id)
-        if len(self.engine.index) <= INLINE_ASK_PASSAGES:
-            return self.engine.ask(question, str(chat_id))
-        work = asyncio.ensure_future(asyncio.to_thread(self.engine.ask, question, str(chat_id)))
+        work = asyncio.ensure_future(self._engine_answer(question, str(chat_id)))
         done, _ = await asyncio.wait({work}, timeout=self.settings.typing_delay)
         if not done and self.settings.typing_delay > 0:
             await _show_typing(context, chat_id)
         return await work
+
+    async def _engine_answer(self, question: str, chat: str | None) -> Answer:
+        """On an index of up to INLINE_ASK_PASSAGES passages answering takes about a millisecond and
+        runs right here: handing it to a thread would cost more than it takes. On a larger index it
+        runs in a worker thread, so the bot keeps serving other chats meanwhile."""
+        if len(self.engine.index) <= INLINE_ASK_PASSAGES:
+            return self.engine.ask(question, chat)
+        return await asyncio.to_thread(self.engine.ask, question, chat)
 
     def _answer_buttons(self, reply_id: int, answer: Answer) -> InlineKeyboardMarkup | None:
         if not answer.results:
@@ -456,7 +457,7 @@ class Citebot:
         try:
             await query.edit_message_text(text, reply_markup=buttons)
         except BadRequest as error:
-            if "not modified" not in error.message:
+            if not _unchanged(error):
                 raise
 
     # --- inline mode ------------------------------------------------------------------------
@@ -467,7 +468,7 @@ class Citebot:
         if not question:
             await query.answer([], cache_time=5)
             return
-        answer = await asyncio.to_thread(self.engine.ask, question, None)
+        answer = await self._engine_answer(question, None)
         articles = [
             InlineQueryResultArticle(
                 id=str(rank),
@@ -628,6 +629,11 @@ class Citebot:
                 await update.callback_query.answer("Sorry, that didn't work. Please try again.", show_alert=True)
             elif update.effective_message is not None and update.inline_query is None:
                 await update.effective_message.reply_text("Sorry, something went wrong with that. Please try again.")
+
+
+def _unchanged(error: BadRequest) -> bool:
+    """Telegram refuses an edit that changes nothing; for us that edit has succeeded."""
+    return "not modified" in error.message
 
 
 async def _show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
