@@ -34,7 +34,7 @@ _COLUMNS = {  # JSON key -> table heading, in GroupScore.figures() order
 _MRR_DEPTH = 10
 _CUT = 100
 
-Ask = Callable[[str, str], Answer]  # (question text, conversation id) -> Answer
+Ask = Callable[[str, str | None], Answer]  # (question text, conversation id or None: on its own) -> Answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +102,14 @@ class GroupScore:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """Per-question outcomes in the order asked; the metrics are derived from them on demand."""
+    """Per-question outcomes in the order asked; the metrics are derived from them on demand.
+
+    `alone` holds the follow-up turns asked again on their own, without their conversation: what
+    the conversation's memory is worth.
+    """
 
     outcomes: tuple[Outcome, ...]
+    alone: tuple[Outcome, ...] = ()
 
     def groups(self) -> list[GroupScore]:
         """Score each non-empty group, so a weakness in one kind of question is not averaged away."""
@@ -115,6 +120,7 @@ class Report:
         members |= {
             "dialogue turns": turns,
             "follow-up turns": [o for o in turns if o.turn >= 2],
+            "follow-ups alone": [o for o in self.alone if o.answerable],
             "all answerable": answerable,
         }
         return [_score_group(name, group) for name, group in members.items() if group]
@@ -199,10 +205,14 @@ def normalize(text: str) -> str:
     return " ".join(fold(text).split())
 
 
-def run(questions: Sequence[Question], ask: Ask) -> Report:
+def run(questions: Sequence[Question], ask: Ask, one_conversation: bool = False) -> Report:
     """Ask every question in the given order (load_questions keeps dialogue turns in order, so the
-    asker can keep per-conversation memory) and score each reply."""
-    return Report(tuple(score(q, ask(q.question, q.conversation)) for q in questions))
+    asker can keep per-conversation memory) and score each reply; ask each follow-up turn again on
+    its own. With `one_conversation`, every question is asked in the same conversation, as one
+    long chat would: single questions must not suffer from what was asked before them."""
+    outcomes = tuple(score(q, ask(q.question, "all" if one_conversation else q.conversation)) for q in questions)
+    alone = tuple(score(q, ask(q.question, None)) for q in questions if q.kind == "dialogue" and q.turn >= 2)
+    return Report(outcomes, alone)
 
 
 def score(question: Question, answer: Answer) -> Outcome:
@@ -291,4 +301,5 @@ def to_json(report: Report) -> dict[str, Any]:
         "false_abstention_rate": report.false_abstention_rate,
         "median_reply_chars": report.median_reply_chars,
         "questions": [asdict(o) for o in report.outcomes],
+        "follow_ups_alone": [asdict(o) for o in report.alone],
     }

@@ -71,17 +71,18 @@ REPLIES = {
     "What is the alliance?": reply(result("a.txt", "an Alliance", "an alliance")),
     "When was it signed?": reply(result("a.txt", "in June")),
 }
+ALONE = {"When was it signed?": reply(result("z.txt", "signed on 15 June 2021"))}  # the fake's answer without memory
 
 
 @pytest.fixture
 def report_and_calls(tmp_path: Path):
     path = tmp_path / "q.yaml"
     path.write_text(QUESTIONS, encoding="utf-8")
-    calls: list[tuple[str, str]] = []
+    calls: list[tuple[str, str | None]] = []
 
-    def ask(question: str, conversation: str) -> Answer:
+    def ask(question: str, conversation: str | None) -> Answer:
         calls.append((question, conversation))
-        return REPLIES[question]
+        return REPLIES[question] if conversation is not None else ALONE[question]
 
     return run(load_questions(path), ask), calls
 
@@ -104,8 +105,20 @@ def test_normalize_folds_case_diacritics_whitespace_and_apostrophes() -> None:
 
 def test_questions_are_asked_in_order_with_their_conversation(report_and_calls) -> None:
     _, calls = report_and_calls
-    assert [c for _, c in calls] == ["f1", "p1", "p2", "s1", "t1", "u1", "u2", "cd1", "cd1"]
-    assert calls[-2:] == [("What is the alliance?", "cd1"), ("When was it signed?", "cd1")]
+    assert [c for _, c in calls] == ["f1", "p1", "p2", "s1", "t1", "u1", "u2", "cd1", "cd1", None]
+    assert calls[-3:] == [
+        ("What is the alliance?", "cd1"),
+        ("When was it signed?", "cd1"),
+        ("When was it signed?", None),
+    ]
+
+
+def test_one_conversation_asks_everything_in_the_same_chat(tmp_path: Path) -> None:
+    path = tmp_path / "q.yaml"
+    path.write_text(QUESTIONS, encoding="utf-8")
+    chats = []
+    run(load_questions(path), lambda q, chat: chats.append(chat) or REPLIES.get(q, MISS), one_conversation=True)
+    assert chats[:-1] == ["all"] * 9 and chats[-1] is None
 
 
 def test_per_question_outcomes(report_and_calls) -> None:
@@ -131,6 +144,7 @@ def test_group_metrics(report_and_calls) -> None:
         "table",
         "dialogue turns",
         "follow-up turns",
+        "follow-ups alone",
         "all answerable",
     ]
     single = groups["single"]
@@ -139,6 +153,7 @@ def test_group_metrics(report_and_calls) -> None:
     assert (groups["fact"].n, groups["paraphrase"].n, groups["paraphrase"].mrr10) == (1, 2, 0.375)
     assert (groups["dialogue turns"].n, groups["dialogue turns"].answer_hit1) == (2, 0.5)
     assert (groups["follow-up turns"].n, groups["follow-up turns"].answer_hit1) == (1, 0.0)
+    assert (groups["follow-ups alone"].n, groups["follow-ups alone"].answer_hit1) == (1, 1.0)
     assert groups["all answerable"].n == 7
     assert report.abstention_accuracy == 0.5  # u1 abstained, u2 answered
     assert report.false_abstention_rate == pytest.approx(1 / 7)
@@ -155,6 +170,7 @@ def test_format_table_and_json(report_and_calls) -> None:
     assert data["groups"]["single"]["mrr@10"] == pytest.approx(0.55)
     assert data["groups"]["single"]["n"] == 5 and data["abstention_accuracy"] == 0.5
     assert data["median_reply_chars"] == 19 and len(data["questions"]) == 9
+    assert [o["qid"] for o in data["follow_ups_alone"]] == ["cd1#2"]
 
 
 def test_empty_groups_are_left_out_and_nothing_divides_by_zero(tmp_path: Path) -> None:
