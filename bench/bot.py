@@ -52,10 +52,9 @@ from fake_bot_api import FakeBotApi  # noqa: E402
 from telegram_harness import write_site  # noqa: E402
 
 from bot.config import Config, load_config  # noqa: E402
-from bot.engine import Engine  # noqa: E402
 from bot.evaluate import load_questions  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.telegram_app import RETRY_AFTER_RETRIES, PatientRateLimiter, build_application  # noqa: E402
+from bot.telegram_app import RETRY_AFTER_RETRIES, PatientRateLimiter, build_application, serving_engine  # noqa: E402
 
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.yaml"
 OWN_QUESTIONS = ROOT / "tests" / "data" / "own_questions.yaml"
@@ -181,8 +180,9 @@ class FakeServer:
 def build_citebot(site: Config, base_url: str, concurrency: int) -> Application:
     telegram = dataclasses.replace(site.telegram, base_url=base_url, concurrent_updates=concurrency)
     config = dataclasses.replace(site, telegram=telegram)
-    engine = Engine(config, notify=lambda notice: print(notice, file=sys.stderr))
-    return build_application(config, engine, Store(config.data))
+    store = Store(config.data)
+    engine = serving_engine(config, store, notify=lambda notice: print(notice, file=sys.stderr))
+    return build_application(config, engine, store)
 
 
 def build_echo(site: Config, base_url: str, concurrency: int) -> Application:

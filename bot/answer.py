@@ -6,6 +6,7 @@ import functools
 import math
 import re
 import weakref
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -49,6 +50,7 @@ class Answer:
     results: tuple[Result, ...]
     note: str = ""
     corrected: str = ""  # the question as searched, when misspelt words were corrected
+    understood: str = ""  # a follow-up as understood from its conversation ("When was it signed? (about …)")
 
 
 MAX_QUESTION_CHARS = 2000
@@ -60,6 +62,8 @@ _TYPE_BONUS = 0.25
 _FIRST_MENTION_BONUS = 0.2
 _ECHO_FACTOR = 0.3
 _UNTYPED_CONFIDENCE = 0.2  # confidence kept when the answering sentence lacks what the question asks for
+_CONTEXT_WEIGHT = 0.5  # a follow-up's words from earlier turns count this much of its own
+_FAVOURED_BONUS = 0.1  # for a follow-up, the document just cited
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -109,13 +113,23 @@ class _Candidate:
     typed: bool  # the sentence holds what the question asks for (a date for "when"...), or it asks for nothing
 
 
-def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSettings) -> Answer:
+def answer(
+    question: str,
+    index: Index,
+    analyzer: Analyzer,
+    settings: AnswerSettings,
+    context: str = "",
+    favoured_doc: str = "",
+) -> Answer:
     """Search the index for a question and cite the best passages with their answering sentences.
 
     BM25 finds candidates; each is then judged by its best sentence — how much of the question's
     weight (IDF) that sentence holds, and whether it has what the question asks for (a date for
     "when", a number for "how many", a name for "who") — so the passage that states the answer
     outranks one that merely repeats the question's words.
+
+    A follow-up brings `context`, words of the conversation before it, searched and weighed at
+    _CONTEXT_WEIGHT, and the document just cited, favoured a little.
     """
     question = " ".join(question.split())
     if not question:
@@ -127,15 +141,22 @@ def answer(question: str, index: Index, analyzer: Analyzer, settings: AnswerSett
         return Answer(
             question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
         )
-    hits = index.search(query, _CANDIDATES)
+    earlier = [term for term in dict.fromkeys(analyzer.tokens(context)) if term not in query]
+    searched_terms = dict(Counter(query)) | dict.fromkeys(earlier, _CONTEXT_WEIGHT)
+    hits = index.search(searched_terms, _CANDIDATES)
     if not hits:
         return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")
-    weights = _term_weights(query, index)
+    weights = _term_weights(query, index) | {  # squared IDFs: half the IDF is a quarter of the weight
+        term: weight * _CONTEXT_WEIGHT**2 for term, weight in _term_weights(earlier, index).items()
+    }
     expects = _expected_kind(question)
     best_score = max(hits[0].score, 1e-9)
     first_mentions = _first_mentions(searched, index, analyzer)
     candidates = sorted(
-        (_judge(index, analyzer, hit, weights, expects, best_score, hit.passage in first_mentions) for hit in hits),
+        (
+            _judge(index, analyzer, hit, weights, expects, best_score, hit.passage in first_mentions, favoured_doc)
+            for hit in hits
+        ),
         key=lambda c: (-c.rank, c.hit.passage),
     )
     kept = _collapse_duplicates(candidates, settings.top_k)
@@ -243,6 +264,7 @@ def _judge(
     expects: int | None,
     best_score: float,
     first_mention: bool,
+    favoured_doc: str,
 ) -> _Candidate:
     analysis = _passage_terms(index, analyzer, hit.passage)
     best: tuple[float, _Sentence | None, bool] = (-1.0, None, expects is None)
@@ -256,7 +278,12 @@ def _judge(
         if score > best[0]:
             best = (score, sentence, typed)
     sentence_score, chosen, typed = best
-    rank = 0.4 * max(hit.score, 0.0) / best_score + 0.6 * sentence_score + _FIRST_MENTION_BONUS * first_mention
+    rank = (
+        0.4 * max(hit.score, 0.0) / best_score
+        + 0.6 * sentence_score
+        + _FIRST_MENTION_BONUS * first_mention
+        + _FAVOURED_BONUS * (analysis.passage.doc_id == favoured_doc)
+    )
     return _Candidate(
         hit=hit,
         passage=analysis.passage,

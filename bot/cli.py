@@ -1,4 +1,4 @@
-"""`citebot run | reindex | ask | chat | eval`: thin commands over the engine.
+"""`citebot run | reindex | ask | chat | eval | feedback`: thin commands over the engine.
 
 Every command takes --config, --corpus and --index after its name. A user's mistake (bad config,
 missing corpus, malformed question file) ends in one line on stderr and exit status 2.
@@ -16,10 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from . import evaluate, render, telegram_app
+from . import evaluate, feedback, render, telegram_app
 from .config import TOKEN_ENV, Config, load_config
 from .engine import Engine
 from .errors import UserError
+from .store import STORE_FILE, Store
 
 log = logging.getLogger("citebot")
 
@@ -71,7 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     run_eval = commands.add_parser("eval", parents=[common], help="measure answers against a question file")
     run_eval.add_argument("file", type=Path, help="questions in the format of shared/eval/dev.yaml")
     run_eval.add_argument("--json", action="store_true", help="print the figures as JSON")
+    run_eval.add_argument(
+        "--one-chat", action="store_true", help="ask every question in one conversation (does memory hurt?)"
+    )
     run_eval.set_defaults(command=_eval)
+
+    report = commands.add_parser(
+        "feedback", parents=[common], help="what users voted down, what went unanswered, what is asked most"
+    )
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.add_argument("-n", type=int, default=feedback.SHOWN, help="entries per list (default: %(default)s)")
+    report.set_defaults(command=_feedback)
     return parser
 
 
@@ -92,7 +103,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         _notice(f"no Telegram token configured (telegram.token or {TOKEN_ENV}): starting the console chat")
         return _chat(args, config)
     logging.getLogger().setLevel(logging.INFO)  # a long-running service says what it does
-    return telegram_app.run(config, _engine(config, progress=True))
+    return telegram_app.run(config, _notice)
 
 
 def _reindex(args: argparse.Namespace, config: Config) -> int:
@@ -149,7 +160,8 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     if interactive:
         print(
             f"citebot — {len(index.documents)} documents, {len(index)} passages from {config.corpus}.\n"
-            "Ask a question; :quit (or Ctrl-D) leaves, :sources lists the documents."
+            "Ask a question, then follow it up (“when was it signed?”, “and what about …?”);\n"
+            ":reset forgets the earlier questions, :sources lists the documents, :quit (or Ctrl-D) leaves."
         )
     while True:
         try:
@@ -159,6 +171,10 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
         command = question.strip().lower()
         if command in (":quit", ":q", ":exit"):
             return 0
+        if command == ":reset":
+            engine.conversations.forget("console")
+            print("(forgot the earlier questions)\n" if interactive else "", end="", flush=True)
+            continue
         if command == ":sources":
             for doc in index.documents:
                 print(f"  {doc.doc_id}: {doc.title} ({doc.passage_count} passages)")
@@ -171,9 +187,31 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
 def _eval(args: argparse.Namespace, config: Config) -> int:
     questions = evaluate.load_questions(args.file)
     engine = _engine(config)
-    report = evaluate.run(questions, lambda question, chat: engine.ask(question, chat=chat))
+    report = evaluate.run(questions, lambda question, chat: engine.ask(question, chat=chat), args.one_chat)
     if args.json:
         print(json.dumps(evaluate.to_json(report), ensure_ascii=False, indent=2))
     else:
         print(evaluate.format_table(report))
+    return 0
+
+
+def _feedback(args: argparse.Namespace, config: Config) -> int:
+    if args.n < 1:
+        raise UserError(f"-n must be at least 1 (got {args.n})")
+    if not (config.data / STORE_FILE).is_file():
+        asked: list[tuple[str, bool]] = []
+        votes: list[tuple[str, str, int, int]] = []
+    else:
+        store = Store(config.data)
+        try:
+            asked, votes = store.asked(), store.votes()
+        finally:
+            store.close()
+    report = feedback.build(asked, votes, args.n)
+    if args.json:
+        print(json.dumps(feedback.to_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(feedback.format_text(report))
+        if not asked and not votes:
+            print(f"\n(nothing recorded yet in {config.data}: the Telegram bot records questions and votes there)")
     return 0

@@ -17,6 +17,7 @@ import yaml
 
 from .answer import AnswerSettings
 from .chunking import ChunkingSettings
+from .dialogue import ConversationSettings
 from .errors import ConfigError
 from .index import SearchSettings
 from .text import AliasGroup
@@ -59,6 +60,7 @@ class Config:
     chunking: ChunkingSettings = ChunkingSettings()
     search: SearchSettings = SearchSettings()
     answer: AnswerSettings = AnswerSettings()
+    conversation: ConversationSettings = ConversationSettings()
     telegram: TelegramSettings = TelegramSettings()
 
 
@@ -71,6 +73,8 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "search.epsilon": (lambda v: 0 <= v <= 1, "must be between 0 and 1"),
     "answer.top_k": (lambda v: 1 <= v <= 50, "must be between 1 and 50"),
     "answer.threshold": (lambda v: 0 <= v <= 1, "must be between 0 and 1"),
+    "conversation.turns": (lambda v: 1 <= v <= 50, "must be between 1 and 50"),
+    "conversation.idle_minutes": (lambda v: 0 < v <= 525_600, "must be more than 0 and at most a year (525600)"),
     "telegram.base_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.base_file_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.max_upload_mb": (lambda v: 1 <= v <= 2000, "must be between 1 and 2000"),

@@ -7,21 +7,24 @@ event is reported as a notice for the caller to show.
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import corpus, index, pipeline
+from . import corpus, dialogue, index, pipeline
 from .answer import Answer, answer
 from .chunking import Passage
 from .config import Config
 from .corpus import Skipped
 from .errors import CorpusError, IndexFileError
+from .memory import Conversations
 from .text import Analyzer
 
 log = logging.getLogger(__name__)
@@ -40,10 +43,18 @@ class BuildReport:
 
 
 class Engine:
-    """Answers questions from the configured corpus's index."""
+    """Answers questions from the configured corpus's index, each in the light of its chat's
+    earlier questions."""
 
-    def __init__(self, config: Config, notify: Notify = log.info, progress: bool = False) -> None:
+    def __init__(
+        self,
+        config: Config,
+        notify: Notify = log.info,
+        progress: bool = False,
+        conversations: Conversations | None = None,
+    ) -> None:
         self.config = config
+        self.conversations = conversations or Conversations(config.conversation)
         self.analyzer = Analyzer(config.search.aliases)
         self._notify = notify
         self._progress = progress
@@ -59,8 +70,19 @@ class Engine:
         return self._index
 
     def ask(self, question: str, chat: str | None = None) -> Answer:
-        """Answer one question; `chat` names the conversation it belongs to."""
-        return answer(question, self.index, self.analyzer, self.config.answer)
+        """Answer one question; `chat` names the conversation it belongs to (None: a question on
+        its own, remembered nowhere)."""
+        current = self.index
+        if chat is None:
+            return answer(question, current, self.analyzer, self.config.answer)
+        now = time.time()
+        history = self.conversations.recall(chat, now)
+        reading = dialogue.read(question, history, self.analyzer, functools.partial(_rarity, current))
+        reply = answer(reading.question, current, self.analyzer, self.config.answer, reading.context, reading.doc_id)
+        if reading.follow_up:
+            reply = replace(reply, question=" ".join(question.split()), understood=reading.shown)
+        self.conversations.remember(chat, dialogue.next_turn(question, reading, reply, now))
+        return reply
 
     def reindex(self) -> BuildReport:
         """Rebuild from the corpus folder, save, and switch to the new index.
@@ -220,3 +242,8 @@ class Engine:
             index.save(built, self.config.index)
         except OSError as error:
             self._notify(f"could not save the index in {self.config.index} ({error.strerror}); using it from memory")
+
+
+def _rarity(current: index.Index, term: str) -> float:
+    """How rare a term is in the corpus (IDF without BM25's floor); a term it lacks is rarest."""
+    return math.log((len(current) + 1) / (current.document_frequency(term) + 0.5))

@@ -20,7 +20,7 @@ import os
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -201,8 +201,11 @@ class Index:
             found = postings if found is None else np.intersect1d(found, postings, assume_unique=True)
         return np.empty(0, dtype=np.int64) if found is None else found
 
-    def search(self, query_tokens: Sequence[str], k: int) -> list[Hit]:
+    def search(self, query_tokens: Sequence[str] | Mapping[str, float], k: int) -> list[Hit]:
         """The k best passages containing at least one query term, best first (ties by passage order).
+
+        The query is its terms in order, or each term with how much it counts (a follow-up's words
+        from earlier turns count less than its own).
 
         Matching is decided by the postings, not the score's sign: BM25Okapi's IDF floor can give
         a real match a score of zero or below.
@@ -212,11 +215,12 @@ class Index:
         most, no passage outside the candidates so far can reach the top k, and the remaining
         terms are only looked up for the candidates that still can.
         """
-        counts: dict[int, int] = {}
-        for term in query_tokens:  # BM25Okapi adds a repeated query term once per occurrence
+        counted = query_tokens.items() if isinstance(query_tokens, Mapping) else ((t, 1) for t in query_tokens)
+        counts: dict[int, float] = {}
+        for term, count in counted:  # BM25Okapi adds a repeated query term once per occurrence
             term_id = self.term_ids.get(term)
             if term_id is not None:
-                counts[term_id] = counts.get(term_id, 0) + 1
+                counts[term_id] = counts.get(term_id, 0) + count
         if not counts:
             return []
         bounds, lowest = self._weight_bounds

@@ -25,6 +25,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "confidence": answer.confidence,
         "note": answer.note,
         "corrected": answer.corrected,
+        "understood": answer.understood,
         "results": [
             {
                 "doc": r.doc_id,
@@ -50,6 +51,7 @@ def answer_from_json(data: Mapping[str, Any]) -> Answer:
         confidence=data["confidence"],
         note=data["note"],
         corrected=data.get("corrected", ""),
+        understood=data.get("understood", ""),
         results=tuple(
             Result(
                 doc_id=r["doc"],
@@ -73,6 +75,8 @@ def console_text(answer: Answer, limit: int | None = None) -> str:
     if not results:
         return answer.note or "No passage in the documents matches that question."
     blocks: list[str] = []
+    if answer.understood:
+        blocks.append(_wrap(f"↪ {answer.understood}"))
     if answer.corrected:
         blocks.append(f"Showing results for “{answer.corrected}”.")
     if not answer.answered:
@@ -124,12 +128,14 @@ def reply_html(answer: Answer) -> str:
     """
     if not answer.results:
         return escape(answer.note or "No passage in the documents matches that question.")
-    corrected = f"Showing results for <i>{escape(cut(answer.corrected, 300))}</i>\n\n" if answer.corrected else ""
+    preface = f"↪ <i>{escape(cut(answer.understood, 300))}</i>\n\n" if answer.understood else ""
+    if answer.corrected:
+        preface += f"Showing results for <i>{escape(cut(answer.corrected, 300))}</i>\n\n"
     if answer.answered:
-        return _fitted(lambda budget: corrected + result_html(answer.results[0], budget))
+        return _fitted(lambda budget: preface + result_html(answer.results[0], budget))
     return _fitted(
         lambda budget: (
-            corrected
+            preface
             + "\n\n".join(
                 [f"<i>{escape(answer.note)}</i>"]
                 + [f"{rank}. {result_html(r, budget // 2)}" for rank, r in enumerate(answer.results, start=1)]

@@ -1,5 +1,6 @@
 """The bot's memory on disk: the answers it sent, so buttons and edited questions keep working
-after a restart or a reindex, and the figures /stats reports.
+after a restart or a reindex; each chat's recent turns, so a follow-up after a restart is still
+understood; the 👍/👎 votes on answers; and the figures /stats and `citebot feedback` report.
 
 One SQLite file in the data folder. Chats are stored as salted hashes: the bot only ever looks a
 chat up from an incoming update, which carries the raw id, so the raw id is never needed on disk.
@@ -24,7 +25,7 @@ from .errors import UserError
 log = logging.getLogger(__name__)
 
 STORE_FILE = "citebot.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1 had replies only; it is upgraded in place
 KEEP_DAYS = 90  # an answer's buttons work this long; older ones say the answer has expired
 
 _SCHEMA = """
@@ -39,6 +40,18 @@ CREATE TABLE IF NOT EXISTS replies (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS replies_by_question ON replies (chat, question_message);
+CREATE TABLE IF NOT EXISTS turns (chat TEXT PRIMARY KEY, turns TEXT NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS votes (
+    reply_id INTEGER NOT NULL,
+    chat TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    vote INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    passage INTEGER NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (reply_id, voter)
+);
 """
 
 
@@ -92,10 +105,14 @@ class Store:
                 db.execute(
                     "INSERT INTO meta VALUES ('schema', ?), ('salt', ?)", (SCHEMA_VERSION, secrets.token_hex(16))
                 )
+            elif int(version[0]) == 1:  # the new tables were just created
+                db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
             elif int(version[0]) != SCHEMA_VERSION:
                 raise sqlite3.DatabaseError(f"schema version {version[0]}, expected {SCHEMA_VERSION}")
             self._salt = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
-            db.execute("DELETE FROM replies WHERE created < ?", (time.time() - KEEP_DAYS * 86400,))
+            expired = time.time() - KEEP_DAYS * 86400
+            db.execute("DELETE FROM replies WHERE created < ?", (expired,))
+            db.execute("DELETE FROM turns WHERE updated < ?", (expired,))
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -130,6 +147,54 @@ class Store:
             (self.chat_key(chat_id), question_message),
         ).fetchone()
         return None if row is None else StoredReply(row[0], json.loads(row[1]), row[2])
+
+    def turns(self, chat_id: int | str) -> list[dict[str, Any]]:
+        """A chat's remembered turns, as memory.Conversations kept them."""
+        row = self._db.execute("SELECT turns FROM turns WHERE chat = ?", (self.chat_key(chat_id),)).fetchone()
+        return [] if row is None else json.loads(row[0])
+
+    def keep_turns(self, chat_id: int | str, turns: list[dict[str, Any]], when: float) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO turns VALUES (?, ?, ?)",
+            (self.chat_key(chat_id), json.dumps(turns, ensure_ascii=False), when),
+        )
+
+    def forget_turns(self, chat_id: int | str) -> None:
+        self._db.execute("DELETE FROM turns WHERE chat = ?", (self.chat_key(chat_id),))
+
+    def vote(self, reply_id: int, voter: int | str, up: bool) -> bool:
+        """Record a 👍 or 👎 on a sent answer: one vote per person per answer, a second press
+        changing it. False when the answer is not known (expired)."""
+        row = self._db.execute("SELECT chat, answer FROM replies WHERE id = ?", (reply_id,)).fetchone()
+        if row is None:
+            return False
+        chat, answer = row[0], json.loads(row[1])
+        first = answer["results"][0] if answer["results"] else {"doc": "", "passage": 0}
+        self._db.execute(
+            "INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                reply_id,
+                chat,
+                self.chat_key(voter),
+                1 if up else -1,
+                answer["question"],
+                first["doc"],
+                first["passage"],
+                time.time(),
+            ),
+        )
+        return True
+
+    def votes(self) -> list[tuple[str, str, int, int]]:
+        """Every vote: question, cited document, passage, +1 or -1."""
+        return list(self._db.execute("SELECT question, doc, passage, vote FROM votes ORDER BY created"))
+
+    def asked(self) -> list[tuple[str, bool]]:
+        """Every answered question kept (the last KEEP_DAYS days): the question and whether it was answered."""
+        return [
+            (answer["question"], answer["answered"])
+            for answer in (json.loads(row[0]) for row in self._db.execute("SELECT answer FROM replies ORDER BY id"))
+        ]
 
     def stats(self) -> ServedStats:
         seconds = [row[0] for row in self._db.execute("SELECT seconds FROM replies")]

@@ -54,9 +54,10 @@ from telegram.warnings import PTBDeprecationWarning
 from . import corpus, render, spelling
 from .answer import Answer, Result
 from .config import TOKEN_ENV, Config, TelegramSettings
-from .engine import BuildReport, Engine
+from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
 from .examples import example_questions
+from .memory import Conversations
 from .redact import hide_in_logs, redact
 from .store import Store
 
@@ -77,6 +78,7 @@ COMMANDS = (
     BotCommand("help", "how to ask and what the buttons do"),
     BotCommand("sources", "the documents I answer from"),
     BotCommand("ask", "ask a question (handy in groups)"),
+    BotCommand("reset", "forget this chat's earlier questions"),
 )
 ADMIN_COMMANDS = (
     BotCommand("reindex", "rebuild the index from the corpus folder"),
@@ -155,11 +157,17 @@ def webhook_arguments(config: Config) -> dict[str, Any]:
     }
 
 
-def run(config: Config, engine: Engine) -> int:
+def serving_engine(config: Config, store: Store, notify: Notify, progress: bool = False) -> Engine:
+    """The engine a bot answers with: each chat's memory is kept in the store, so a conversation
+    goes on across a restart."""
+    return Engine(config, notify, progress, conversations=Conversations(config.conversation, store))
+
+
+def run(config: Config, notify: Notify) -> int:
     """Serve until interrupted: long polling, or a webhook when telegram.webhook.url is set."""
     asyncio.run(_check_token(config.telegram))
     store = Store(config.data)
-    application = build_application(config, engine, store)
+    application = build_application(config, serving_engine(config, store, notify, progress=True), store)
     if config.telegram.webhook.url:
         application.run_webhook(**webhook_arguments(config))
     else:
@@ -187,7 +195,7 @@ async def _check_token(settings: TelegramSettings) -> None:
 class _Button:
     """Callback data of an answer's buttons: `action:reply_id[:rank[:offset]]`, well under 64 bytes."""
 
-    action: str  # m(ore) c(ontext) s(ource) a(nswer, back to it)
+    action: str  # m(ore) c(ontext) s(ource) a(nswer, back to it), u(p) d(own): a 👍 or 👎 vote
     reply_id: int
     rank: int = 0
     offset: int = 0
@@ -198,7 +206,7 @@ class _Button:
     @classmethod
     def parse(cls, data: str | None) -> _Button | None:
         parts = (data or "").split(":")
-        if len(parts) != 4 or parts[0] not in ("m", "c", "s", "a"):
+        if len(parts) != 4 or parts[0] not in ("m", "c", "s", "a", "u", "d"):
             return None
         try:
             return cls(parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
@@ -225,6 +233,7 @@ class Citebot:
         application.add_handler(CommandHandler("help", self.on_help))
         application.add_handler(CommandHandler("sources", self.on_sources))
         application.add_handler(CommandHandler("ask", self.on_ask))
+        application.add_handler(CommandHandler("reset", self.on_reset))
         application.add_handler(CommandHandler("reindex", self.on_reindex))
         application.add_handler(CommandHandler("stats", self.on_stats))
         application.add_handler(MessageHandler(private & filters.COMMAND, self.on_unknown_command))
@@ -348,21 +357,28 @@ class Citebot:
             return self.engine.ask(question, chat)
         return await asyncio.to_thread(self.engine.ask, question, chat)
 
-    def _answer_buttons(self, reply_id: int, answer: Answer) -> InlineKeyboardMarkup | None:
+    def _answer_buttons(self, reply_id: int, answer: Answer) -> InlineKeyboardMarkup:
+        votes = [
+            InlineKeyboardButton("👍", callback_data=_Button("u", reply_id).data()),
+            InlineKeyboardButton("👎", callback_data=_Button("d", reply_id).data()),
+        ]
         if not answer.results:
-            return None
+            return InlineKeyboardMarkup([votes])
         row = []
         if answer.answered and len(answer.results) > 1:
             row.append(InlineKeyboardButton("More", callback_data=_Button("m", reply_id).data()))
         row.append(InlineKeyboardButton("Context", callback_data=_Button("c", reply_id).data()))
         row.append(InlineKeyboardButton("Source", callback_data=_Button("s", reply_id).data()))
-        return InlineKeyboardMarkup([row])
+        return InlineKeyboardMarkup([row, votes])
 
     # --- buttons ----------------------------------------------------------------------------
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         button = _Button.parse(query.data)
+        if button is not None and button.action in ("u", "d"):
+            await self._vote(query, button)
+            return
         stored = self.store.reply(button.reply_id) if button is not None else None
         if button is None or stored is None:
             await query.answer("This answer has expired — please ask the question again.", show_alert=True)
@@ -380,6 +396,14 @@ class Citebot:
             await self._edit(query, render.reply_html(answer), self._answer_buttons(button.reply_id, answer))
         else:
             await self._send_source(update, context, answer.results[button.rank])
+
+    async def _vote(self, query: Any, button: _Button) -> None:
+        """Keep a 👍/👎 for the corpus owner's `citebot feedback`; pressing again changes the vote."""
+        up = button.action == "u"
+        if not self.store.vote(button.reply_id, query.from_user.id, up):
+            await query.answer("This answer has expired — please ask the question again.", show_alert=True)
+            return
+        await query.answer("Thanks — glad it helped." if up else "Thanks — noted, so the documents can be improved.")
 
     async def _show_more(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: _Button, answer: Answer
@@ -506,6 +530,11 @@ class Citebot:
             "<b>Source</b> the document itself.",
             "If the documents don't answer, I say so and show the closest passages.",
             "",
+            "Follow-up questions work: after a question about a treaty, ask <i>Who signed it?</i>; "
+            "<i>What about …?</i> asks the last question again about something else. "
+            "I remember a chat's last few questions for a while; /reset makes me forget them.",
+            "<b>👍 / 👎</b> tell the people who keep the documents which answers help and which don't.",
+            "",
             f"In groups, mention me (@{escape(username)} your question), reply to one of my answers, or use /ask.",
             f"In any chat, type @{escape(username)} and a question to share a cited answer.",
         ]
@@ -523,6 +552,10 @@ class Citebot:
                 break
             lines.append(line)
         await update.effective_message.reply_text("\n".join(lines))
+
+    async def on_reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.engine.conversations.forget(str(update.effective_chat.id))
+        await update.effective_message.reply_text("Done — I've forgotten this chat's earlier questions.")
 
     async def on_reindex(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self._admin_only(update, "/reindex"):

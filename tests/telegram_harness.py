@@ -19,7 +19,7 @@ from telegram.ext import Application
 from bot.config import Config, load_config
 from bot.engine import Engine
 from bot.store import Store
-from bot.telegram_app import build_application
+from bot.telegram_app import build_application, serving_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 7
@@ -49,8 +49,9 @@ def write_site(folder: Path, api: FakeBotApi, chunking: dict | None = None, **te
 async def running_bot(config_path: Path, api: FakeBotApi) -> AsyncIterator[RunningBot]:
     """Start the bot as run_polling would (initialize, post_init, start, poll) and stop it after."""
     config = load_config(config_path, {})
-    engine = Engine(config, notify=lambda message: None)
-    application = build_application(config, engine, Store(config.data))
+    store = Store(config.data)
+    engine = serving_engine(config, store, notify=lambda message: None)
+    application = build_application(config, engine, store)
     async with application:
         await application.post_init(application)
         await application.start()

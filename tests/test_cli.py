@@ -144,6 +144,7 @@ def check_answer_schema(data: dict) -> None:
         assert result["highlight"] in result["text"]
         assert isinstance(result["score"], float)
         assert isinstance(result["also_in"], list)
+    assert isinstance(data["understood"], str)
 
 
 # --- reindex ---------------------------------------------------------------------------------
@@ -268,6 +269,25 @@ def test_ask_jsonl_with_empty_input_prints_nothing(
     assert out == ""
 
 
+def test_ask_jsonl_reads_follow_ups_in_their_own_chat(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [
+        {"chat": "a", "text": FOUNDER_QUESTION},
+        {"chat": "b", "text": RIVER_QUESTION},
+        {"chat": "a", "text": "When was it founded?"},
+        {"chat": "c", "text": "When was it founded?"},
+    ]
+    stdin = "\n".join(json.dumps(line) for line in lines) + "\n"
+    code, out, _ = cli(capsys, site.args("ask", "--jsonl"), stdin, monkeypatch)
+    assert code == 0
+    replies = [json.loads(line) for line in out.splitlines()]
+    follow_up, alone = replies[2], replies[3]
+    assert follow_up["understood"] == "When was it founded? (about Kestrel Observatory)"
+    assert "1887" in follow_up["results"][0]["highlight"]
+    assert alone["understood"] == "" and replies[1]["understood"] == ""
+
+
 # --- chat and run ----------------------------------------------------------------------------
 
 
@@ -282,6 +302,24 @@ def test_chat_answers_until_quit(
     assert "rye flour and water" in text
     assert text.index("Helena Varga") < text.index("rye flour")
     assert "Pellmouth" not in text  # asked after :quit
+
+
+def test_chat_reads_follow_ups_until_reset(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = f"{RIVER_QUESTION}\nWhat is its largest tributary?\n:reset\nWhat is its largest tributary?\n"
+    code, out, _ = cli(capsys, site.args("chat"), stdin, monkeypatch)
+    assert code == 0
+    assert out.count("↪ What is its largest tributary? (about Amberline River)") == 1
+    assert "Fennick" in out
+
+
+def test_feedback_before_anything_was_recorded_says_so(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, site.args("feedback"))
+    assert code == 0
+    assert "0 questions answered, 0 votes." in out and "nothing recorded yet" in out
+    code, out, _ = cli(capsys, site.args("feedback", "--json"))
+    assert json.loads(out)["questions"] == 0
 
 
 def test_chat_ends_cleanly_at_end_of_input(

@@ -184,6 +184,9 @@ BAD_CONFIGS = {
     "corpus not a path": ("corpus: [a, b]\n", "corpus"),
     "corpus empty": ('corpus: ""\n', "corpus"),
     "token a list": ("telegram:\n  token: [a]\n", "telegram.token"),
+    "no memory at all": ("conversation:\n  turns: 0\n", "conversation.turns"),
+    "idle time zero": ("conversation:\n  idle_minutes: 0\n", "conversation.idle_minutes"),
+    "idle time as text": ("conversation:\n  idle_minutes: half an hour\n", "conversation.idle_minutes"),
 }
 
 

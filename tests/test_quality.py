@@ -1,7 +1,8 @@
 """Answer quality floors on the shipped corpus, measured the way `citebot eval` measures it.
 
-Our own question set (tests/data/own_questions.yaml) asks about other facts than the shared dev
-set, so a change that only suits the dev questions shows up here as a drop.
+Our own question set (tests/data/own_questions.yaml) and dialogues (tests/data/own_dialogues.yaml)
+ask about other facts than the shared dev set, so a change that only suits the dev questions
+shows up here as a drop.
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from bot.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_QUESTIONS = ROOT / "tests" / "data" / "own_questions.yaml"
+OWN_DIALOGUES = ROOT / "tests" / "data" / "own_dialogues.yaml"
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.yaml"
 
 
@@ -25,8 +27,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return Engine(config, notify=lambda message: None)
 
 
-def measure(engine: Engine, path: Path) -> dict:
-    report = evaluate.run(evaluate.load_questions(path), lambda question, chat: engine.ask(question, chat=chat))
+def measure(engine: Engine, path: Path, one_conversation: bool = False) -> dict:
+    report = evaluate.run(
+        evaluate.load_questions(path), lambda question, chat: engine.ask(question, chat=chat), one_conversation
+    )
     return evaluate.to_json(report)
 
 
@@ -43,3 +47,17 @@ def test_own_questions(engine: Engine) -> None:
 def test_dev_questions(engine: Engine) -> None:
     figures = measure(engine, DEV_QUESTIONS)
     assert figures["groups"]["single"]["answer_hit@1"] >= 0.75
+
+
+def test_own_dialogues_follow_ups_need_and_get_the_conversation(engine: Engine) -> None:
+    groups = measure(engine, OWN_DIALOGUES)["groups"]
+    with_memory, alone = groups["follow-up turns"]["answer_hit@1"], groups["follow-ups alone"]["answer_hit@1"]
+    assert with_memory >= 0.85
+    assert with_memory - alone >= 0.15  # the set holds follow-ups that cannot be answered on their own
+
+
+def test_a_long_chat_costs_single_questions_nothing(engine: Engine) -> None:
+    """Every question in one conversation: memory must not drag earlier questions into new ones."""
+    separate = measure(engine, OWN_QUESTIONS)["groups"]["single"]
+    one_chat = measure(engine, OWN_QUESTIONS, one_conversation=True)["groups"]["single"]
+    assert one_chat["answer_hit@1"] >= separate["answer_hit@1"]

@@ -459,7 +459,7 @@ def test_answer_survives_a_json_round_trip() -> None:
 
 def test_answer_json_has_the_documented_keys() -> None:
     data = answer_json(answered(result(url="https://example.org/")))
-    assert set(data) == {"question", "answered", "confidence", "note", "corrected", "results"}
+    assert set(data) == {"question", "answered", "confidence", "note", "corrected", "understood", "results"}
     keys = {"doc", "title", "passage", "text", "highlight", "score", "also_in", "header", "url"}
     assert set(data["results"][0]) == keys
     assert data["results"][0]["url"] == "https://example.org/"

@@ -222,3 +222,73 @@ def test_rows_older_than_keep_days_are_dropped_on_open(tmp_path: Path) -> None:
         assert reopened.stats() == ServedStats(2, 1.0)
     finally:
         reopened.close()
+
+
+# --- conversation memory and votes ------------------------------------------------------------
+
+CITED = {**ANSWER, "results": [{"doc": "bridge.txt", "passage": 3}]}
+
+
+def test_a_version_1_file_is_upgraded_and_keeps_its_replies(tmp_path: Path) -> None:
+    """Files written before memory and votes existed: their replies (and buttons) carry on."""
+    store = Store(tmp_path)
+    reply_id = store.record(CHAT, 40, ANSWER, 0.1)
+    store.close()
+    with sqlite3.connect(tmp_path / STORE_FILE) as db:
+        db.execute("DROP TABLE turns")
+        db.execute("DROP TABLE votes")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    db.close()
+    upgraded = Store(tmp_path)
+    try:
+        assert not list(tmp_path.glob(f"{STORE_FILE}.broken-*"))
+        assert upgraded.reply(reply_id).answer == ANSWER
+        assert upgraded.vote(reply_id, CHAT, up=True)
+        upgraded.keep_turns(CHAT, [{"question": "q"}], time.time())
+        assert upgraded.turns(CHAT) == [{"question": "q"}]
+    finally:
+        upgraded.close()
+    with sqlite3.connect(tmp_path / STORE_FILE) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+    db.close()
+
+
+def test_turns_are_kept_per_chat_and_forgotten_on_request(store: Store) -> None:
+    store.keep_turns(CHAT, [{"question": "first"}], 1.0)
+    store.keep_turns(CHAT, [{"question": "first"}, {"question": "second"}], 2.0)
+    store.keep_turns(GROUP, [{"question": "group's"}], 2.0)
+    assert store.turns(CHAT) == [{"question": "first"}, {"question": "second"}]
+    store.forget_turns(CHAT)
+    assert store.turns(CHAT) == [] and store.turns(GROUP) == [{"question": "group's"}]
+
+
+def test_a_second_vote_on_an_answer_changes_it_and_each_person_has_one(store: Store) -> None:
+    reply_id = store.record(GROUP, 40, CITED, 0.1)
+    assert store.vote(reply_id, 1001, up=False)
+    assert store.vote(reply_id, 1001, up=True)  # the same person changes their mind
+    assert store.vote(reply_id, 1002, up=False)  # someone else in the group
+    assert sorted(store.votes()) == sorted(
+        [("When was the bridge opened?", "bridge.txt", 3, 1), ("When was the bridge opened?", "bridge.txt", 3, -1)]
+    )
+
+
+def test_a_vote_on_an_unknown_answer_is_refused(store: Store) -> None:
+    assert not store.vote(12345, CHAT, up=True)
+    assert store.votes() == []
+
+
+def test_votes_and_turns_keep_no_raw_ids(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.vote(store.record(CHAT, 40, CITED, 0.1), 777001, up=False)
+    store.keep_turns(CHAT, [{"question": "When was it opened?"}], time.time())
+    store.close()
+    content = b"".join(path.read_bytes() for path in tmp_path.glob(f"{STORE_FILE}*"))
+    assert b"When was it opened?" in content
+    for raw in (CHAT, 777001):
+        assert str(raw).encode() not in content
+
+
+def test_asked_lists_every_question_with_whether_it_was_answered(store: Store) -> None:
+    store.record(CHAT, 1, an_answer("one"), 0.1)
+    store.record(CHAT, 2, {**an_answer("two"), "answered": False}, 0.1)
+    assert store.asked() == [("one", True), ("two", False)]

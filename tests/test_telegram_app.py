@@ -70,7 +70,7 @@ async def test_a_question_gets_the_cited_answer_in_bold_with_its_source(bot: Run
     assert any(normalize(answer) in normalize(bold(text)) for answer in entry["answers"]), text
     assert any(doc in text for doc in entry["docs"]), text
     assert re.search(r"passage \d+", text)
-    assert set(buttons_of(reply)) == {"More", "Context", "Source"}
+    assert set(buttons_of(reply)) == {"More", "Context", "Source", "👍", "👎"}
     assert len(text) <= 4096
 
 
@@ -223,7 +223,7 @@ async def test_a_forged_or_expired_button_gets_a_polite_answer(bot: RunningBot) 
 
 async def test_commands_are_registered_at_start_up(bot: RunningBot) -> None:
     default = next(c for c in bot.api.sent("setMyCommands") if "scope" not in c.params)
-    assert {command["command"] for command in default.params["commands"]} == {"start", "help", "sources", "ask"}
+    assert {command["command"] for command in default.params["commands"]} == {"start", "help", "sources", "ask", "reset"}
     admin = next(c for c in bot.api.sent("setMyCommands") if "scope" in c.params)
     assert admin.params["scope"] == {"type": "chat", "chat_id": ADMIN}
     assert {"reindex", "stats"} <= {command["command"] for command in admin.params["commands"]}

@@ -1,0 +1,66 @@
+"""Per-chat conversation memory: kept per chat, capped, lapsing when idle, and (with a store)
+surviving a restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.dialogue import ConversationSettings, Turn
+from bot.memory import Conversations
+from bot.store import Store
+
+SETTINGS = ConversationSettings(turns=2, idle_minutes=10)
+
+
+def turn(question: str, asked: float) -> Turn:
+    return Turn(question, question, f"subject of {question}", "doc.txt", asked)
+
+
+def test_chats_do_not_share_memory() -> None:
+    conversations = Conversations(SETTINGS)
+    conversations.remember("a", turn("about a", 100.0))
+    conversations.remember("b", turn("about b", 100.0))
+    assert [t.question for t in conversations.recall("a", 101.0)] == ["about a"]
+    assert [t.question for t in conversations.recall("b", 101.0)] == ["about b"]
+    assert conversations.recall("c", 101.0) == ()
+
+
+def test_only_the_last_turns_are_kept() -> None:
+    conversations = Conversations(SETTINGS)
+    for n in range(4):
+        conversations.remember("a", turn(f"q{n}", 100.0 + n))
+    assert [t.question for t in conversations.recall("a", 104.0)] == ["q2", "q3"]
+
+
+def test_memory_lapses_after_the_idle_time() -> None:
+    conversations = Conversations(SETTINGS)
+    conversations.remember("a", turn("old", 100.0))
+    assert conversations.recall("a", 100.0 + 10 * 60) != ()
+    assert conversations.recall("a", 100.0 + 10 * 60 + 1) == ()
+    conversations.remember("a", turn("new", 100.0 + 11 * 60))  # the lapsed turn is not carried on
+    assert [t.question for t in conversations.recall("a", 100.0 + 11 * 60)] == ["new"]
+
+
+def test_forget_clears_one_chat() -> None:
+    conversations = Conversations(SETTINGS)
+    conversations.remember("a", turn("q", 100.0))
+    conversations.remember("b", turn("q", 100.0))
+    conversations.forget("a")
+    assert conversations.recall("a", 100.0) == () and conversations.recall("b", 100.0) != ()
+
+
+def test_with_a_store_memory_survives_a_restart(tmp_path: Path) -> None:
+    now = time.time()
+    store = Store(tmp_path)
+    Conversations(SETTINGS, store).remember("42", turn("before the restart", now))
+    store.close()
+    reopened = Store(tmp_path)
+    try:
+        conversations = Conversations(SETTINGS, reopened)
+        assert conversations.recall("42", now + 60) == (turn("before the restart", now),)
+        assert conversations.recall("43", now + 60) == ()
+        conversations.forget("42")
+        assert conversations.recall("42", now + 60) == ()
+    finally:
+        reopened.close()
