@@ -208,3 +208,29 @@ def test_a_question_asking_for_a_number_abstains_when_the_match_has_none(accord_
     assert not unanswered.answered
     answered = ask(accord_parts, "What is the population of Orlan?")
     assert answered.answered and "4,200" in answered.results[0].highlight
+
+
+def test_a_follow_up_is_answered_with_its_context_words(engine_parts):
+    """"When was it built?" alone is about the pier (the only thing "built"); after a question
+    about the lighthouse, it is about the lighthouse."""
+    built, analyzer = engine_parts
+    alone = answer("When was it built?", built, analyzer, AnswerSettings())
+    assert "1642" in alone.results[0].highlight
+    follow_up = answer("When was it built?", built, analyzer, AnswerSettings(), context="lighthouse")
+    assert "lighthouse" in follow_up.results[0].text and "3 May 1871" in follow_up.results[0].text
+
+
+def test_context_words_count_less_than_the_question_s_own(engine_parts):
+    built, analyzer = engine_parts
+    reply = answer("When was the treaty with Quillon signed?", built, analyzer, AnswerSettings(), context="lighthouse")
+    assert reply.results[0].highlight.strip() == "Quillon 30 October 1955"
+
+
+def test_a_follow_up_favours_the_document_just_cited(engine_parts):
+    built, analyzer = engine_parts
+    question = "Who founded the harbour of Veltria?"
+    plain = answer(question, built, analyzer, AnswerSettings())
+    cited = {r.doc_id for r in plain.results[:1]} | set(plain.results[0].also_in)
+    assert cited == {"harbour.txt", "harbour-copy.txt"}  # the same passage in both: the copy is folded in
+    favoured = answer(question, built, analyzer, AnswerSettings(), favoured_doc="harbour-copy.txt")
+    assert favoured.results[0].doc_id == "harbour-copy.txt"

@@ -217,6 +217,21 @@ def test_search_top_k_has_the_best_scores_in_order(documents: list[Document], k:
             assert a.score > b.score or (a.score == b.score and a.passage < b.passage)
 
 
+def test_a_weighted_query_scores_each_term_times_its_weight(documents: list[Document]) -> None:
+    """A follow-up's remembered words count less: weight w adds w × the term's BM25 score."""
+    built, analyzer = build_index(documents)
+    bm25, _ = reference(built, analyzer, SearchSettings())
+    for query in queries(built, analyzer):
+        if len(set(query)) < 2:
+            continue
+        own, earlier = query[0], next(term for term in query if term != query[0])
+        expected = bm25.get_scores([own]) + 0.5 * bm25.get_scores([earlier])
+        hits = built.search({own: 1.0, earlier: 0.5}, len(built))
+        np.testing.assert_allclose([h.score for h in hits], expected[[h.passage for h in hits]], atol=1e-5)
+        assert {h.passage for h in hits} == {h.passage for h in built.search([own, earlier], len(built))}
+        assert built.search({own: 2, earlier: 1}, 5) == built.search([own, own, earlier], 5)
+
+
 def identical_documents(count: int) -> list[Document]:
     texts = ["Apple banana cherry." if i % 7 else "Apple grape." for i in range(count)]
     return [Document(f"d{i:03d}", "t", text, Path(f"d{i:03d}")) for i, text in enumerate(texts)]
