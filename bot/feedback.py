@@ -95,7 +95,7 @@ def _same_question(question: str) -> str:
 
 
 def format_text(report: FeedbackReport) -> str:
-    lines = [f"{report.questions} questions answered, {report.votes} votes.", "", "Answers voted down most:"]
+    lines = [f"{report.questions} questions asked, {report.votes} votes.", "", "Answers voted down most:"]
     lines += [
         f"  👎 {v.down}  👍 {v.up}  {v.question}\n           → {v.doc}, passage {v.passage}" for v in report.voted_down
     ] or ["  none"]

@@ -317,7 +317,7 @@ def test_chat_reads_follow_ups_until_reset(
 def test_feedback_before_anything_was_recorded_says_so(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, site.args("feedback"))
     assert code == 0
-    assert "0 questions answered, 0 votes." in out and "nothing recorded yet" in out
+    assert "0 questions asked, 0 votes." in out and "nothing recorded yet" in out
     code, out, _ = cli(capsys, site.args("feedback", "--json"))
     assert json.loads(out)["questions"] == 0
 

@@ -46,7 +46,7 @@ def test_lists_are_cut_to_the_number_asked_for() -> None:
 def test_text_and_json_forms() -> None:
     report = feedback.build(ASKED, VOTES)
     text = feedback.format_text(report)
-    assert "6 questions answered, 5 votes." in text
+    assert "6 questions asked, 5 votes." in text
     assert "👎 2  👍 1  Who built the bridge?" in text and "bridge.txt, passage 3" in text
     assert "2×  what is the gdp of azerbaijan" in text
     data = json.loads(json.dumps(feedback.to_json(report)))
