@@ -137,11 +137,11 @@ def answer(
     correction = correct(question[:MAX_QUESTION_CHARS], index, analyzer)
     searched = correction.question if correction else question[:MAX_QUESTION_CHARS]
     query = analyzer.tokens(searched)
-    if not query:
+    earlier = [term for term in dict.fromkeys(analyzer.tokens(context)) if term not in query]
+    if not query and not earlier:
         return Answer(
             question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
         )
-    earlier = [term for term in dict.fromkeys(analyzer.tokens(context)) if term not in query]
     searched_terms = dict(Counter(query)) | dict.fromkeys(earlier, _CONTEXT_WEIGHT)
     hits = index.search(searched_terms, _CANDIDATES)
     if not hits:

@@ -32,7 +32,7 @@ class Turn:
     """One question of a conversation, as understood, and where its answer came from."""
 
     question: str  # as asked
-    understood: str  # the question searched for (an elliptical follow-up made whole)
+    understood: str  # the question an elliptical follow-up builds on: this one as searched, or one before
     subject: str  # what the conversation is about after this turn: what "it" refers to next
     doc_id: str  # the document of the cited answer; "" when none was found
     asked: float  # seconds since the epoch
@@ -47,6 +47,7 @@ class Reading:
     doc_id: str = ""  # the document just cited, favoured
     subject: str = ""  # the subject this turn carries forward
     shown: str = ""  # how the follow-up was understood, for the reply to say; "" for a fresh question
+    frame: str = ""  # the question a later "and X?" builds on, when not this one ("and the date?" keeps the last)
 
     @property
     def follow_up(self) -> bool:
@@ -59,6 +60,7 @@ _QUESTION_WORDS = frozenset(
     "what when who whom whose where why how which is are was were do does did can could has have had "
     "will would should may might shall tell name list give".split()
 )
+_ASKING = frozenset("tell explain elaborate detail details more further else anything please really".split())
 # A reference back: "it", "its", "they", "he", "this decision" …; "that" only where it cannot join
 # a clause — after a verb or a preposition, or ending the question ("what did that lead to", "why is
 # that") — not as in "the treaty that was signed".
@@ -98,22 +100,43 @@ def read(question: str, history: Sequence[Turn], analyzer: Analyzer, rarity: Rar
         rest = question[ellipsis.end() :]
         rest_words = fold(rest).rstrip("?.! ").split()
         if rest_words and rest_words[0] not in _QUESTION_WORDS and len(rest_words) <= _ELLIPSIS_MAX_WORDS:
-            return _swapped(rest, last, analyzer, rarity)
+            # "And Lithuania?" puts a name in another's place; "And the date?" asks more of the same
+            # subject (a writer who never capitalises gets the swap).
+            if _name_spans(rest) or question == question.lower():
+                return _swapped(rest, last, analyzer, rarity)
+            return _about(question, last, keeps_frame=True)
+    if not _own_words(question, analyzer):  # "Why?", "Tell me more"
+        return _about(question, last, keeps_frame=True)
     if last.subject and (_REFERS_BACK.search(fold(question)) or _continues(question, last, analyzer, rarity)):
-        return Reading(
-            question,
-            context=last.subject,
-            doc_id=last.doc_id,
-            subject=last.subject,
-            shown=f"{question} (about {', '.join(_names(last.subject)) or last.subject})",
-        )
+        return _about(question, last)
     return fresh
+
+
+def _about(question: str, last: Turn, keeps_frame: bool = False) -> Reading:
+    """A follow-up searched with its own words and, at a lower weight, the subject before it."""
+    return Reading(
+        question,
+        context=last.subject,
+        doc_id=last.doc_id,
+        subject=last.subject,
+        shown=f"{question} (about {', '.join(_names(last.subject)) or last.subject})",
+        frame=last.understood if keeps_frame else "",
+    )
+
+
+def _own_words(question: str, analyzer: Analyzer) -> list[str]:
+    """The words of a question that name something, not the asking ("tell me more", "explain")."""
+    return [
+        word
+        for word in re.findall(r"[^\W_]+", question)
+        if fold(word) not in _QUESTION_WORDS and fold(word) not in _ASKING and analyzer.tokens(word)
+    ]
 
 
 def next_turn(question: str, reading: Reading, answer: Answer, asked: float) -> Turn:
     """The turn to remember after answering."""
     cited = answer.results[0].doc_id if answer.answered and answer.results else ""
-    return Turn(question, reading.question, reading.subject, cited, asked)
+    return Turn(question, reading.frame or reading.question, reading.subject, cited, asked)
 
 
 def _swapped(new: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> Reading:
@@ -175,9 +198,7 @@ def _subject(question: str, analyzer: Analyzer) -> str:
     definition = _DEFINITION.match(question)
     if definition is not None:
         return definition["subject"]
-    return " ".join(
-        word for word in re.findall(r"[^\W_]+", question) if analyzer.tokens(word) and fold(word) not in _QUESTION_WORDS
-    )
+    return " ".join(_own_words(question, analyzer))
 
 
 def _continues(question: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> bool:

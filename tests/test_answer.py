@@ -234,3 +234,9 @@ def test_a_follow_up_favours_the_document_just_cited(engine_parts):
     assert cited == {"harbour.txt", "harbour-copy.txt"}  # the same passage in both: the copy is folded in
     favoured = answer(question, built, analyzer, AnswerSettings(), favoured_doc="harbour-copy.txt")
     assert favoured.results[0].doc_id == "harbour-copy.txt"
+
+
+def test_a_follow_up_without_words_of_its_own_is_searched_with_its_context(engine_parts):
+    built, analyzer = engine_parts
+    reply = answer("Why?", built, analyzer, AnswerSettings(), context="lighthouse eastern mole")
+    assert reply.results and "lighthouse" in reply.results[0].text

@@ -128,3 +128,19 @@ def test_an_unanswered_turn_favours_no_document() -> None:
     reading = read("What is the Shusha Declaration?", (), ANALYZER, rarity)
     turn = next_turn("What is the Shusha Declaration?", reading, Answer("q", False, 0.1, ()), 5.0)
     assert (turn.doc_id, turn.subject, turn.asked) == ("", "Shusha Declaration", 5.0)
+
+
+@pytest.mark.parametrize("follow_up", ["Why?", "Tell me more", "Can you explain?"])
+def test_a_message_with_nothing_of_its_own_goes_on_with_the_subject(follow_up: str) -> None:
+    reading = read(follow_up, after("What is the Shusha Declaration?"), ANALYZER, rarity)
+    assert (reading.question, reading.context) == (follow_up, "Shusha Declaration")
+
+
+def test_and_with_a_common_noun_asks_more_of_the_subject_and_keeps_the_question_to_build_on() -> None:
+    turns = after("When did Azerbaijan establish relations with Latvia?")
+    reading = read("And the embassy?", turns, ANALYZER, rarity)
+    assert (reading.question, reading.context) == ("And the embassy?", "Azerbaijan establish relations Latvia")
+    turns = after("When did Azerbaijan establish relations with Latvia?", "And the embassy?")
+    assert read("And Lithuania?", turns, ANALYZER, rarity).question == (
+        "When did Azerbaijan establish relations with Lithuania?"
+    )
