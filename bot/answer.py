@@ -50,7 +50,7 @@ class Answer:
     results: tuple[Result, ...]
     note: str = ""
     corrected: str = ""  # the question as searched, when misspelt words were corrected
-    understood: str = ""  # a follow-up as understood from its conversation ("When was it signed? (about …)")
+    understood: str = ""  # a follow-up as understood from its conversation ("Who ratified it? (about …)")
 
 
 MAX_QUESTION_CHARS = 2000
@@ -91,7 +91,7 @@ _EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
-# "What is the Shusha Declaration?", "Who was Heydar Aliyev?": the answer defines the subject,
+# "What is the Treaty of Kars?", "Who was Heydar Aliyev?": the answer defines the subject,
 # and documents define a thing where they first mention it.
 _DEFINITION = re.compile(r"^(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)\s*\??$")
 _DEFINITION_MAX_TERMS = 4

@@ -160,7 +160,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     if interactive:
         print(
             f"citebot — {len(index.documents)} documents, {len(index)} passages from {config.corpus}.\n"
-            "Ask a question, then follow it up (“when was it signed?”, “and what about …?”);\n"
+            "Ask a question, then follow it up (“who ratified it?”, “and what about …?”);\n"
             ":reset forgets the earlier questions, :sources lists the documents, :quit (or Ctrl-D) leaves."
         )
     while True:

@@ -1,8 +1,8 @@
 """Follow-up questions: what a message means given the turns of its conversation before it.
 
-"When was it signed?" after "What is the Shusha Declaration?" is searched with "Shusha
-Declaration" added; "And with Lithuania?" after "When did Azerbaijan establish relations with
-Latvia?" is searched as that question with Lithuania in Latvia's place. A message that does not
+"Who ratified it?" after "What is the Treaty of Kars?" is searched with "Treaty of Kars" added;
+"And with Estonia?" after "When did Azerbaijan establish relations with Bulgaria?" is searched
+as that question with Estonia in Bulgaria's place. A message that does not
 point back — no pronoun, no "and …?" fragment, no word it shares with the subject just discussed —
 starts a new topic and is searched on its own, so memory never drags old words into it.
 
@@ -72,14 +72,14 @@ _REFERS_BACK = re.compile(
     r"|\bthat\s*[?.!]*$"
     r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?! (?:is|are|was|were|been)\b)"
 )
-# "And with Lithuania?", "What about Malawi?", "How about in 2015?": the rest of the previous question goes on.
+# "And with Estonia?", "What about Kenya?", "How about in 2015?": the rest of the previous question goes on.
 _ELLIPSIS = re.compile(
     r"^(?:(?:and|but|so|also|ok|okay)\s*,?\s*)?(?:(?:what|how)\s+about|and|also|same for)\b\s*,?\s*", re.IGNORECASE
 )
 _LEADING_PREPOSITION = re.compile(r"^(?:with|in|for|to|of|on|at|from|by|about|between)\s+", re.IGNORECASE)
 _ELLIPSIS_MAX_WORDS = 6
 # A run of capitalised words or numbers, with the small words names hold ("Bank of Baku"). A
-# possessive "'s" stays outside: "Erdogan's formula", then "and Putin?", is "Putin's formula".
+# possessive "'s" stays outside: "the mayor's plan" keeps its "'s" when another name takes the mayor's place.
 _WORD_OF_NAME = r"(?:[A-Z][\w.\-+&]*|\d[\w.,+/\-]*)"
 _NAME = re.compile(rf"{_WORD_OF_NAME}(?:\s+(?:(?:of|the|and|for|de|al|bin|ibn)\s+)*{_WORD_OF_NAME})*")
 _DEFINITION = re.compile(
@@ -100,7 +100,7 @@ def read(question: str, history: Sequence[Turn], analyzer: Analyzer, rarity: Rar
         rest = question[ellipsis.end() :]
         rest_words = fold(rest).rstrip("?.! ").split()
         if rest_words and rest_words[0] not in _QUESTION_WORDS and len(rest_words) <= _ELLIPSIS_MAX_WORDS:
-            # "And Lithuania?" puts a name in another's place; "And the date?" asks more of the same
+            # "And Estonia?" puts a name in another's place; "And the date?" asks more of the same
             # subject (a writer who never capitalises gets the swap).
             if _name_spans(rest) or question == question.lower():
                 return _swapped(rest, last, analyzer, rarity)
@@ -147,7 +147,7 @@ def _swapped(new: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> Readin
     if focus is None:
         understood = f"{frame.rstrip('?.! ')} {new}?"
     else:
-        if re.search(r"\b(?:the|a|an)\s+$", frame[: focus[0]], re.IGNORECASE):  # not "the the Nagorno-Karabakh War"
+        if re.search(r"\b(?:the|a|an)\s+$", frame[: focus[0]], re.IGNORECASE):  # not "the the Second War"
             new = re.sub(r"^(?:the|a|an)\s+", "", new, flags=re.IGNORECASE)
         understood = frame[: focus[0]] + new + frame[focus[1] :]
     return Reading(understood, doc_id=last.doc_id, subject=_subject(understood, analyzer), shown=understood)
@@ -203,7 +203,7 @@ def _subject(question: str, analyzer: Analyzer) -> str:
 
 def _continues(question: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> bool:
     """A question that names nothing new but repeats a telling word of the subject ("When was the
-    declaration signed?" after the Shusha Declaration) goes on with it."""
+    treaty ratified?" after the Treaty of Kars) goes on with it."""
     subject_terms = set(analyzer.tokens(last.subject))
     own_names = {term for name in _names(question) for term in analyzer.tokens(name)}
     if not subject_terms or own_names - subject_terms:

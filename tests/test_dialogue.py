@@ -13,7 +13,7 @@ from bot.text import Analyzer
 ANALYZER = Analyzer()
 # Document frequencies of a made-up corpus of 1,000 passages: country names are rare, the
 # country everything is about is everywhere.
-FREQUENCY = {"azerbaijan": 900, "latvia": 3, "lithuania": 3, "relat": 200, "establish": 60, "declar": 40, "shusha": 8}
+FREQUENCY = {"azerbaijan": 900, "latvia": 3, "lithuania": 3, "relat": 200, "establish": 60, "treati": 40, "kar": 8}
 
 
 def rarity(term: str) -> float:
@@ -31,16 +31,16 @@ def after(*questions: str, doc_id: str = "a.txt") -> tuple[Turn, ...]:
 
 
 def test_a_first_question_is_read_as_it_is() -> None:
-    reading = read("What is the Shusha Declaration?", (), ANALYZER, rarity)
-    assert reading == Reading("What is the Shusha Declaration?", subject="Shusha Declaration")
+    reading = read("What is the Kars Treaty?", (), ANALYZER, rarity)
+    assert reading == Reading("What is the Kars Treaty?", subject="Kars Treaty")
     assert not reading.follow_up
 
 
 @pytest.mark.parametrize(
     "follow_up",
     [
-        "When was it signed?",
-        "Who signed it?",
+        "When was it ratified?",
+        "Who ratified it?",
         "And when did the parliaments approve it?",
         "What did that lead to?",
         "Why is that?",
@@ -51,14 +51,14 @@ def test_a_first_question_is_read_as_it_is() -> None:
 def test_a_question_pointing_back_is_searched_with_the_subject_and_favours_the_cited_document(
     follow_up: str,
 ) -> None:
-    reading = read(follow_up, after("What is the Shusha Declaration?", doc_id="decl.txt"), ANALYZER, rarity)
-    assert (reading.question, reading.context, reading.doc_id) == (follow_up, "Shusha Declaration", "decl.txt")
-    assert reading.follow_up and "Shusha Declaration" in reading.shown
+    reading = read(follow_up, after("What is the Kars Treaty?", doc_id="decl.txt"), ANALYZER, rarity)
+    assert (reading.question, reading.context, reading.doc_id) == (follow_up, "Kars Treaty", "decl.txt")
+    assert reading.follow_up and "Kars Treaty" in reading.shown
 
 
 def test_the_subject_carries_through_a_chain_of_follow_ups() -> None:
-    turns = after("What is the Shusha Declaration?", "When was it signed?")
-    assert read("Who approved it?", turns, ANALYZER, rarity).context == "Shusha Declaration"
+    turns = after("What is the Kars Treaty?", "When was it ratified?")
+    assert read("Who approved it?", turns, ANALYZER, rarity).context == "Kars Treaty"
 
 
 @pytest.mark.parametrize(
@@ -113,27 +113,25 @@ def test_a_new_topic_is_searched_on_its_own(fresh: str) -> None:
 
 
 def test_a_question_repeating_a_telling_word_of_the_subject_goes_on_with_it() -> None:
-    reading = read("When was the declaration signed?", after("What is the Shusha Declaration?"), ANALYZER, rarity)
-    assert reading.context == "Shusha Declaration"
+    reading = read("When was the treaty ratified?", after("What is the Kars Treaty?"), ANALYZER, rarity)
+    assert reading.context == "Kars Treaty"
 
 
 def test_a_question_naming_something_new_is_not_a_continuation() -> None:
-    reading = read(
-        "When was the Latvia declaration signed?", after("What is the Shusha Declaration?"), ANALYZER, rarity
-    )
+    reading = read("When was the Latvia treaty ratified?", after("What is the Kars Treaty?"), ANALYZER, rarity)
     assert reading.context == ""
 
 
 def test_an_unanswered_turn_favours_no_document() -> None:
-    reading = read("What is the Shusha Declaration?", (), ANALYZER, rarity)
-    turn = next_turn("What is the Shusha Declaration?", reading, Answer("q", False, 0.1, ()), 5.0)
-    assert (turn.doc_id, turn.subject, turn.asked) == ("", "Shusha Declaration", 5.0)
+    reading = read("What is the Kars Treaty?", (), ANALYZER, rarity)
+    turn = next_turn("What is the Kars Treaty?", reading, Answer("q", False, 0.1, ()), 5.0)
+    assert (turn.doc_id, turn.subject, turn.asked) == ("", "Kars Treaty", 5.0)
 
 
 @pytest.mark.parametrize("follow_up", ["Why?", "Tell me more", "Can you explain?"])
 def test_a_message_with_nothing_of_its_own_goes_on_with_the_subject(follow_up: str) -> None:
-    reading = read(follow_up, after("What is the Shusha Declaration?"), ANALYZER, rarity)
-    assert (reading.question, reading.context) == (follow_up, "Shusha Declaration")
+    reading = read(follow_up, after("What is the Kars Treaty?"), ANALYZER, rarity)
+    assert (reading.question, reading.context) == (follow_up, "Kars Treaty")
 
 
 def test_and_with_a_common_noun_asks_more_of_the_subject_and_keeps_the_question_to_build_on() -> None:
