@@ -95,7 +95,11 @@ def _same_question(question: str) -> str:
 
 
 def format_text(report: FeedbackReport) -> str:
-    lines = [f"{report.questions} questions asked, {report.votes} votes.", "", "Answers voted down most:"]
+    lines = [
+        f"{_count(report.questions, 'question')} asked, {_count(report.votes, 'vote')}.",
+        "",
+        "Answers voted down most:",
+    ]
     lines += [
         f"  👎 {v.down}  👍 {v.up}  {v.question}\n           → {v.doc}, passage {v.passage}" for v in report.voted_down
     ] or ["  none"]
@@ -107,6 +111,10 @@ def format_text(report: FeedbackReport) -> str:
         for q in report.most_asked
     ] or ["  none"]
     return "\n".join(lines)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
 def to_json(report: FeedbackReport) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from . import corpus, render, spelling
+from . import corpus, feedback, render, spelling
 from .answer import Answer, Result
 from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
@@ -83,6 +83,7 @@ COMMANDS = (
 ADMIN_COMMANDS = (
     BotCommand("reindex", "rebuild the index from the corpus folder"),
     BotCommand("stats", "documents, passages, questions served"),
+    BotCommand("feedback", "answers voted down, questions not answered, most asked"),
 )
 
 
@@ -236,6 +237,7 @@ class Citebot:
         application.add_handler(CommandHandler("reset", self.on_reset))
         application.add_handler(CommandHandler("reindex", self.on_reindex))
         application.add_handler(CommandHandler("stats", self.on_stats))
+        application.add_handler(CommandHandler("feedback", self.on_feedback))
         application.add_handler(MessageHandler(private & filters.COMMAND, self.on_unknown_command))
         application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
         application.add_handler(MessageHandler(private & filters.Document.ALL, self.on_document))
@@ -539,7 +541,11 @@ class Citebot:
             f"In any chat, type @{escape(username)} and a question to share a cited answer.",
         ]
         if self._is_admin(update):
-            lines += ["", "Admin: /reindex rebuilds the index, /stats shows usage; send a document to add it."]
+            lines += [
+                "",
+                "Admin: /reindex rebuilds the index, /stats shows usage, /feedback what users voted down and "
+                "what went unanswered; send a document to add it.",
+            ]
         await update.effective_message.reply_text("\n".join(lines))
 
     async def on_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -579,6 +585,16 @@ class Citebot:
             f"Documents: {len(index.documents)}\nPassages: {len(index)}\nSkipped files: {len(index.skipped)}\n"
             f"Questions served: {served.questions}\nMedian answer time: {median}"
         )
+
+    async def on_feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`citebot feedback`'s report, for an admin away from the server."""
+        if not await self._admin_only(update, "/feedback"):
+            return
+        text = feedback.format_text(feedback.build(self.store.asked(), self.store.votes()))
+        budget = render.TELEGRAM_LIMIT
+        while len(reply := f"<pre>{escape(render.cut(text, budget))}</pre>") > render.TELEGRAM_LIMIT:
+            budget //= 2
+        await update.effective_message.reply_text(reply)
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text("I don't know that command. /help lists what I do.")

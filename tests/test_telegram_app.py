@@ -223,10 +223,16 @@ async def test_a_forged_or_expired_button_gets_a_polite_answer(bot: RunningBot) 
 
 async def test_commands_are_registered_at_start_up(bot: RunningBot) -> None:
     default = next(c for c in bot.api.sent("setMyCommands") if "scope" not in c.params)
-    assert {command["command"] for command in default.params["commands"]} == {"start", "help", "sources", "ask", "reset"}
+    assert {command["command"] for command in default.params["commands"]} == {
+        "start",
+        "help",
+        "sources",
+        "ask",
+        "reset",
+    }
     admin = next(c for c in bot.api.sent("setMyCommands") if "scope" in c.params)
     assert admin.params["scope"] == {"type": "chat", "chat_id": ADMIN}
-    assert {"reindex", "stats"} <= {command["command"] for command in admin.params["commands"]}
+    assert {"reindex", "stats", "feedback"} <= {command["command"] for command in admin.params["commands"]}
 
 
 async def test_start_gives_example_questions_that_get_answered(bot: RunningBot) -> None:
@@ -267,7 +273,7 @@ async def test_unknown_command_points_to_help(bot: RunningBot) -> None:
     assert "/help" in text_of(await bot.api.wait_for("sendMessage", chat_id=USER))
 
 
-@pytest.mark.parametrize("command", ["/reindex", "/stats"])
+@pytest.mark.parametrize("command", ["/reindex", "/stats", "/feedback"])
 async def test_admin_commands_are_refused_to_others_and_logged(
     bot: RunningBot, command: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -293,6 +299,16 @@ async def test_stats_counts_questions_served(bot: RunningBot) -> None:
     assert "Documents: 5" in text
     assert "Questions served: 1" in text
     assert re.search(r"Median answer time: \d+ ms", text)
+
+
+async def test_feedback_shows_an_admin_the_report(bot: RunningBot) -> None:
+    _, reply = await ask(bot.api, "What is the <b>weather</b> & the rain in Baku tomorrow?")
+    bot.api.press(buttons_of(reply)["👎"], reply.result)
+    await bot.api.wait_for("answerCallbackQuery")
+    bot.api.command("/feedback", chat_id=ADMIN, user_id=ADMIN)
+    text = text_of(await bot.api.wait_for("sendMessage", chat_id=ADMIN))
+    assert text.startswith("<pre>1 question asked, 1 vote.")
+    assert "👎 1  👍 0  What is the &lt;b&gt;weather&lt;/b&gt; &amp; the rain in Baku tomorrow?" in text
 
 
 # --- documents and other messages ---------------------------------------------------------
