@@ -105,8 +105,8 @@ class _Candidate:
     passage: Passage
     sentence: tuple[int, int]  # within the passage
     row_header: str
-    sentence_score: float
-    passage_cover: float
+    answer_cover: float  # the share of the question's weight in the answering sentence (no type bonus)
+    passage_cover: float  # … in its passage
     rank: float
     passage_terms: frozenset[str]
     sentence_terms: frozenset[str]  # of the sentence alone, without its row header
@@ -162,7 +162,7 @@ def answer(
     kept = _collapse_duplicates(candidates, settings.top_k)
     cited = tuple(_result(index, candidate, also_in) for candidate, also_in in kept)
     top = kept[0][0]
-    confidence = max(0.0, min(1.0, 0.6 * top.sentence_score + 0.4 * top.passage_cover))
+    confidence = max(0.0, min(1.0, 0.6 * top.answer_cover + 0.4 * top.passage_cover))
     if not top.typed:
         confidence *= _UNTYPED_CONFIDENCE
     answered = confidence >= settings.threshold
@@ -266,18 +266,19 @@ def _judge(
     first_mention: bool,
     favoured_doc: str,
 ) -> _Candidate:
+    """Rank a hit by its best sentence: its share of the question's weight, what the question asks
+    for (a type bonus), where the thing asked about is first defined, the document just cited."""
     analysis = _passage_terms(index, analyzer, hit.passage)
-    best: tuple[float, _Sentence | None, bool] = (-1.0, None, expects is None)
+    best: tuple[float, float, _Sentence | None, bool] = (-1.0, 0.0, None, expects is None)
     for sentence in analysis.sentences:
-        score = _coverage(sentence.terms_with_header, weights)
+        cover = _coverage(sentence.terms_with_header, weights)
         if sentence.terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
-            score *= _ECHO_FACTOR
+            cover *= _ECHO_FACTOR
         typed = expects is None or sentence.holds[expects]
-        if expects is not None and typed:
-            score += _TYPE_BONUS
+        score = cover + _TYPE_BONUS * (expects is not None and typed)
         if score > best[0]:
-            best = (score, sentence, typed)
-    sentence_score, chosen, typed = best
+            best = (score, cover, sentence, typed)
+    sentence_score, answer_cover, chosen, typed = best
     rank = (
         0.4 * max(hit.score, 0.0) / best_score
         + 0.6 * sentence_score
@@ -289,7 +290,7 @@ def _judge(
         passage=analysis.passage,
         sentence=chosen.span if chosen else (0, len(analysis.passage.text)),
         row_header=chosen.row_header if chosen else "",
-        sentence_score=min(sentence_score, 1.0),
+        answer_cover=answer_cover,
         passage_cover=_coverage(analysis.terms, weights),
         rank=rank,
         passage_terms=analysis.terms,

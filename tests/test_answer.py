@@ -240,3 +240,10 @@ def test_a_follow_up_without_words_of_its_own_is_searched_with_its_context(engin
     built, analyzer = engine_parts
     reply = answer("Why?", built, analyzer, AnswerSettings(), context="lighthouse eastern mole")
     assert reply.results and "lighthouse" in reply.results[0].text
+
+
+def test_a_sentence_of_the_asked_kind_that_holds_little_of_the_question_does_not_answer_it(engine_parts):
+    """A name is what "who" asks for, but the lighthouse's designer is not the designer of a tower in Paris."""
+    reply = ask(engine_parts, "Who designed the lighthouse clock tower in Paris?")
+    assert "lighthouse" in reply.results[0].text
+    assert not reply.answered
