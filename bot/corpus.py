@@ -85,10 +85,14 @@ class CorpusFile:
     """A supported file found in the corpus; sizes and mtimes let the index notice changes."""
 
     doc_id: str
-    path: Path
+    location: str | Path  # as listed: a listing of many thousand files makes no Path objects
     size: int
     mtime_ns: int
     sidecar_mtime_ns: int = 0  # of its `.meta.yaml` file; 0 when there is none
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +158,7 @@ def list_corpus_files(folder: Path) -> list[CorpusFile]:
                 sidecar = entry.name + SIDECAR_SUFFIX
                 sidecar_mtime_ns = os.stat(os.path.join(directory, sidecar)).st_mtime_ns if sidecar in names else 0
                 files.append(
-                    CorpusFile(
-                        f"{prefix}{entry.name}", Path(entry.path), stat.st_size, stat.st_mtime_ns, sidecar_mtime_ns
-                    )
+                    CorpusFile(f"{prefix}{entry.name}", entry.path, stat.st_size, stat.st_mtime_ns, sidecar_mtime_ns)
                 )
     return sorted(files, key=lambda file: file.doc_id)
 
@@ -203,10 +205,11 @@ def load_corpus(folder: Path, files: list[CorpusFile] | None = None, progress: b
 
 def read_document(file: CorpusFile) -> Document:
     """Read one file of any supported format; DocumentError says why it cannot be used."""
-    suffix = file.path.suffix.lower()
+    path = file.path
+    suffix = path.suffix.lower()
     try:
-        data = file.path.read_bytes()
-        sidecar = _read_sidecar(file.path)
+        data = path.read_bytes()
+        sidecar = _read_sidecar(path)
     except OSError as exc:
         raise DocumentError(f"cannot read file: {exc.strerror or exc}") from exc
     if suffix in _HTML_SUFFIXES:
@@ -223,7 +226,7 @@ def read_document(file: CorpusFile) -> Document:
     if not title:
         title = _clean_title(next(line for line in content.text.split("\n") if line.strip()))
     pairs = sorted((str(key), _meta_str(value)) for key, value in metadata.items() if value is not None)
-    return Document(file.doc_id, title, content.text, file.path, url, tuple(pairs))
+    return Document(file.doc_id, title, content.text, path, url, tuple(pairs))
 
 
 def _text_content(data: bytes, *, markdown: bool) -> _Content:

@@ -12,15 +12,11 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-
-import numpy as np
 
 from . import corpus, dialogue, index, pipeline
 from .answer import Answer, answer
-from .chunking import Passage
 from .config import Config
 from .corpus import Skipped
 from .errors import CorpusError, IndexFileError
@@ -135,10 +131,10 @@ class Engine:
     def _build(self, files: list[corpus.CorpusFile], previous: index.Index | None) -> tuple[index.Index, int]:
         """An index of the files; documents unchanged since `previous` are taken from it, not read."""
         unchanged = self._unchanged(files, previous)
-        fresh = [file for file in files if file.doc_id not in unchanged]
+        to_read = [file for file in files if file.doc_id not in unchanged]
         loaded = (
-            corpus.load_corpus(self.config.corpus, fresh, progress=self._progress)
-            if fresh or not files  # no files at all: load_corpus says so
+            corpus.load_corpus(self.config.corpus, to_read, progress=self._progress)
+            if to_read or not files  # no files at all: load_corpus says so
             else corpus.Corpus((), ())
         )
         if not loaded.documents and not unchanged:
@@ -148,94 +144,41 @@ class Engine:
         fresh_chunks, fresh_encoded = pipeline.chunk_and_encode(
             loaded.documents, self.config.chunking, self.config.search.aliases, progress=self._progress
         )
-        paths = {file.doc_id: file.path for file in files}
-        documents, chunks, parts = self._combine(
-            loaded.documents, fresh_chunks, fresh_encoded, unchanged, previous, paths
-        )
         stamps = {file.doc_id: index.file_stamp(file) for file in files}
-        built = index.assemble(
-            documents,
-            chunks,
-            pipeline.merge(parts),
+        fingerprints = {
+            "settings_fingerprint": self._settings_fingerprint,
+            "corpus_fingerprint": index.corpus_fingerprint(files),
+        }
+        fresh = index.assemble(
+            loaded.documents,
+            fresh_chunks,
+            fresh_encoded,
             self.config.search,
-            settings_fingerprint=self._settings_fingerprint,
-            corpus_fingerprint=index.corpus_fingerprint(files),
             skipped=loaded.skipped,
-            file_stamps=[stamps[document.doc_id] for document in documents],
+            file_stamps=[stamps[document.doc_id] for document in loaded.documents],
+            **fingerprints,
         )
-        return built, len(unchanged)
+        if not unchanged:
+            return fresh, 0
+        assert previous is not None
+        fresh_position = {document.doc_id: i for i, document in enumerate(loaded.documents)}
+        sources = [
+            (fresh, fresh_position[doc_id]) if doc_id in fresh_position else (previous, unchanged[doc_id])
+            for doc_id in sorted([*fresh_position, *unchanged])
+        ]
+        return index.combine(sources, self.config.search, skipped=loaded.skipped, **fingerprints), len(unchanged)
 
     def _unchanged(self, files: list[corpus.CorpusFile], previous: index.Index | None) -> dict[str, int]:
         """Files whose stamp (size, times) is what `previous` recorded: doc id → position there."""
         if previous is None or previous.settings_fingerprint != self._settings_fingerprint:
             return {}
         positions = previous.document_position
+        stamps = list(previous.file_stamps)
         return {
             file.doc_id: positions[file.doc_id]
             for file in files
-            if file.doc_id in positions and previous.file_stamps[positions[file.doc_id]] == index.file_stamp(file)
+            if file.doc_id in positions and stamps[positions[file.doc_id]] == index.file_stamp(file)
         }
-
-    def _combine(
-        self,
-        fresh_documents: Sequence[corpus.Document],
-        fresh_chunks: list[list[Passage]],
-        fresh_encoded: pipeline.Encoded,
-        unchanged: dict[str, int],
-        previous: index.Index | None,
-        paths: dict[str, Path],
-    ) -> tuple[list[corpus.Document], list[list[Passage]], list[pipeline.Encoded]]:
-        """Fresh and unchanged documents in doc id order, with their passages and term ids.
-
-        Documents come in runs — consecutive fresh ones, or consecutive unchanged ones that were
-        consecutive in `previous` — whose passages and term ids are taken a run at a time, so a
-        reindex that keeps most documents does little per document.
-        """
-        token_starts = np.zeros(len(fresh_encoded.lengths) + 1, dtype=np.int64)
-        np.cumsum(fresh_encoded.lengths, out=token_starts[1:])
-        passage_starts = np.cumsum([0] + [len(passages) for passages in fresh_chunks])
-        fresh_position = {document.doc_id: i for i, document in enumerate(fresh_documents)}
-        # Each run: fresh?, its first passage, its passage count, and its documents (positions in
-        # fresh_documents, or (position, DocumentInfo) in previous).
-        runs: list[tuple[bool, int, int, list]] = []
-        for doc_id in sorted([*fresh_position, *unchanged]):
-            is_fresh = doc_id in fresh_position
-            if is_fresh:
-                entry = fresh_position[doc_id]
-                first, count = int(passage_starts[entry]), len(fresh_chunks[entry])
-            else:
-                assert previous is not None
-                entry = (unchanged[doc_id], previous.documents[unchanged[doc_id]])
-                first, count = entry[1].first_passage, entry[1].passage_count
-            if runs and runs[-1][0] == is_fresh and runs[-1][1] + runs[-1][2] == first:
-                runs[-1][3].append(entry)
-                runs[-1] = (is_fresh, runs[-1][1], runs[-1][2] + count, runs[-1][3])
-            else:
-                runs.append((is_fresh, first, count, [entry]))
-        documents: list[corpus.Document] = []
-        chunks: list[list[Passage]] = []
-        parts = []
-        for is_fresh, first, count, positions in runs:
-            if is_fresh:
-                documents.extend(fresh_documents[position] for position in positions)
-                chunks.extend(fresh_chunks[position] for position in positions)
-                terms = fresh_encoded.terms[token_starts[first] : token_starts[first + count]]
-                lengths = fresh_encoded.lengths[first : first + count]
-                parts.append(pipeline.Encoded(fresh_encoded.vocabulary, terms, lengths))
-                continue
-            assert previous is not None
-            passages = previous.passages[first : first + count]
-            taken = 0
-            for position, info in positions:
-                text = previous.document_texts[position]
-                documents.append(
-                    corpus.Document(info.doc_id, info.title, text, paths[info.doc_id], info.url, info.metadata)
-                )
-                chunks.append(passages[taken : taken + info.passage_count])
-                taken += info.passage_count
-            lengths = previous.doc_len[first : first + count].astype(np.int32)
-            parts.append(pipeline.Encoded(previous.vocabulary, previous.passage_terms(first, count), lengths))
-        return documents, chunks, parts
 
     def _save(self, built: index.Index) -> None:
         try:

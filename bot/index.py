@@ -20,7 +20,7 @@ import os
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,11 +30,12 @@ from scipy import sparse
 from .chunking import ChunkingSettings, Passage
 from .corpus import CorpusFile, Document, Skipped
 from .errors import IndexFileError
-from .pipeline import Encoded, encode
+from .pipeline import Encoded, encode, merge
 from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 INDEX_FORMAT = 2
 INDEX_FILE = "citebot-index.npz"
+_DECODE_AT_ONCE = 64 * 1024 * 1024  # bytes of ASCII strings decoded as one string when iterated
 _DECODED_TEXTS = 256  # document texts of a loaded index kept decoded, for passages asked for again
 
 
@@ -145,6 +146,11 @@ class Index:
             if passage_document is not None
             else np.repeat(np.arange(len(documents), dtype=np.int32), [doc.passage_count for doc in documents])
         )
+
+    @functools.cached_property
+    def saved_form(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The JSON header and the arrays `save` writes (as read, for an index that was loaded)."""
+        return _saved_form(self)
 
     @functools.cached_property
     def document_position(self) -> dict[str, int]:
@@ -410,6 +416,26 @@ def save(index: Index, folder: Path) -> Path:
     large index loads as a few array reads and its passages are made only when asked for.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    header, arrays = index.saved_form
+    arrays = {"header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8), **arrays}
+    target = folder / INDEX_FILE
+    handle, temporary = tempfile.mkstemp(prefix=".citebot-index-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, **arrays)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+_PACKED = ("document_id", "document_title", "document_url", "document_stamp", "document_text")
+
+
+def _saved_form(index: Index) -> tuple[dict, dict[str, np.ndarray]]:
     documents, passages = index.documents, index.passages
     headers = sorted({p.header for p in passages} - {""})
     header_ids = {header: i for i, header in enumerate(headers)}
@@ -422,7 +448,6 @@ def save(index: Index, folder: Path) -> Path:
         "skipped": [[s.doc_id, s.reason] for s in index.skipped],
     }
     arrays = {
-        "header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
         "offsets": index.offsets,
         "posting_passages": index.posting_passages,
         "posting_weights": index.posting_weights,
@@ -437,26 +462,123 @@ def save(index: Index, folder: Path) -> Path:
         "document_first_passage": np.fromiter((d.first_passage for d in documents), np.int64, len(documents)),
         "document_passage_count": np.fromiter((d.passage_count for d in documents), np.int64, len(documents)),
     }
-    for name, strings in (
-        ("document_id", (d.doc_id for d in documents)),
-        ("document_title", (d.title for d in documents)),
-        ("document_url", (d.url or "" for d in documents)),
-        ("document_stamp", index.file_stamps),
-        ("document_text", index.document_texts),
+    for name, strings in zip(
+        _PACKED,
+        (
+            (d.doc_id for d in documents),
+            (d.title for d in documents),
+            (d.url or "" for d in documents),
+            index.file_stamps,
+            index.document_texts,
+        ),
+        strict=True,
     ):
         arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _pack(strings)
-    target = folder / INDEX_FILE
-    handle, temporary = tempfile.mkstemp(prefix=".citebot-index-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return header, arrays
+
+
+def combine(
+    sources: Sequence[tuple[Index, int]],
+    search: SearchSettings,
+    *,
+    settings_fingerprint: str,
+    corpus_fingerprint: str,
+    skipped: Sequence[Skipped] = (),
+) -> Index:
+    """An index of documents taken whole from other indexes: each (index, its position there), in
+    the new order.
+
+    A reindex builds the changed files into a small index and combines it with the unchanged rest
+    of the previous one. Their arrays are sliced and joined a run of documents at a time — no
+    Python object per passage or document — and only what depends on the whole corpus (term
+    numbering, IDF, BM25 weights) is computed anew.
+    """
+    runs: list[tuple[Index, int, int]] = []  # (index, first document, last document + 1)
+    for source, position in sources:
+        if runs and runs[-1][0] is source and runs[-1][2] == position:
+            runs[-1] = (source, runs[-1][1], position + 1)
+        else:
+            runs.append((source, position, position + 1))
+    indexes = list({id(source): source for source, _, _ in runs}.values())
+    headers = sorted({h for source in indexes for h in source.saved_form[0]["table_headers"]})
+    new_header_id = {h: i for i, h in enumerate(headers)}
+    # Each index's header ids renumbered; the extra last entry maps "no header" (-1) to -1.
+    renumbered = {
+        id(source): np.array([new_header_id[h] for h in source.saved_form[0]["table_headers"]] + [-1], dtype=np.int32)
+        for source in indexes
+    }
+    packed: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in _PACKED}
+    columns: dict[str, list[np.ndarray]] = {
+        name: [] for name in ("document_passage_count", "passage_ordinal", "passage_span", "passage_header")
+    }
+    metadata: dict[str, list] = {}
+    parts: list[Encoded] = []
+    placed = 0  # documents placed so far
+    for source, start, stop in runs:
+        header, arrays = source.saved_form
+        first = int(arrays["document_first_passage"][start])
+        last = first + int(arrays["document_passage_count"][start:stop].sum())
+        for name in _PACKED:
+            offsets = arrays[f"{name}_offsets"]
+            packed[name].append((arrays[f"{name}_blob"][offsets[start] : offsets[stop]], offsets[start : stop + 1]))
+        columns["document_passage_count"].append(arrays["document_passage_count"][start:stop])
+        columns["passage_ordinal"].append(arrays["passage_ordinal"][first:last])
+        columns["passage_span"].append(arrays["passage_span"][2 * first : 2 * last])
+        columns["passage_header"].append(renumbered[id(source)][arrays["passage_header"][first:last]])
+        for position, pairs in header["metadata"].items():
+            if start <= int(position) < stop:
+                metadata[str(placed + int(position) - start)] = pairs
+        parts.append(Encoded(source.vocabulary, source.passage_terms(first, last - first), source.doc_len[first:last]))
+        placed += stop - start
+    encoded = merge(parts)
+    counts = _joined(columns["document_passage_count"], np.int64)
+    first_passages = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=first_passages[1:])
+    offsets, posting_passages, posting_weights, posting_tf, idf = _weights(
+        encoded.terms, encoded.lengths.astype(np.int64), len(encoded.vocabulary), search
+    )
+    arrays = {
+        "offsets": offsets,
+        "posting_passages": posting_passages,
+        "posting_weights": posting_weights,
+        "posting_tf": posting_tf,
+        "idf": idf,
+        "doc_len": encoded.lengths.astype(np.int32),
+        "vocabulary": np.frombuffer("\n".join(encoded.vocabulary).encode("utf-8"), dtype=np.uint8),
+        "passage_document": np.repeat(np.arange(len(counts), dtype=np.int32), counts),
+        "passage_ordinal": _joined(columns["passage_ordinal"], np.int32),
+        "passage_span": _joined(columns["passage_span"], np.int64),
+        "passage_header": _joined(columns["passage_header"], np.int32),
+        "document_first_passage": first_passages,
+        "document_passage_count": counts,
+    }
+    for name, pieces in packed.items():
+        arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _join_packed(pieces)
+    header = {
+        "format": INDEX_FORMAT,
+        "settings_fingerprint": settings_fingerprint,
+        "corpus_fingerprint": corpus_fingerprint,
+        "table_headers": headers,
+        "metadata": metadata,
+        "skipped": [[s.doc_id, s.reason] for s in skipped],
+    }
+    return _from_saved(header, arrays)
+
+
+def _joined(pieces: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(pieces).astype(dtype, copy=False) if pieces else np.empty(0, dtype=dtype)
+
+
+def _join_packed(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Slices of packed strings (bytes, and the offsets where each string begins and the last
+    ends, relative to the bytes' owner) as one packed run."""
+    offsets = [np.zeros(1, dtype=np.int64)]
+    end = 0
+    for blob, piece_offsets in pieces:
+        offsets.append(piece_offsets[1:] - piece_offsets[0] + end)
+        end += len(blob)
+    blob = np.concatenate([blob for blob, _ in pieces]) if pieces else np.empty(0, dtype=np.uint8)
+    return blob, np.concatenate(offsets)
 
 
 def _pack(strings: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -487,6 +609,15 @@ class _StoredStrings(Sequence[str]):
         if not 0 <= position < self._count:
             raise IndexError(position)
         return self._decoded(position)
+
+    def __iter__(self) -> Iterator[str]:
+        """All the strings; ASCII ones (names and stamps of a large index) are decoded in one go."""
+        if len(self._blob) > _DECODE_AT_ONCE or (len(self._blob) and int(self._blob.max()) >= 0x80):
+            yield from (self._decode(position) for position in range(self._count))
+            return
+        text = self._blob.tobytes().decode("ascii")
+        bounds = self._offsets.tolist()
+        yield from (text[start:end] for start, end in zip(bounds, bounds[1:]))
 
     def _decode(self, position: int) -> str:
         return self._blob[self._offsets[position] : self._offsets[position + 1]].tobytes().decode("utf-8")
@@ -592,7 +723,7 @@ def load(folder: Path) -> Index:
 
 
 def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
-    for name in ("document_id", "document_title", "document_url", "document_stamp", "document_text"):
+    for name in _PACKED:
         blob, offsets = arrays[f"{name}_blob"], arrays[f"{name}_offsets"]
         _check(
             len(offsets) > 0 and offsets[0] == 0 and offsets[-1] == len(blob) and bool(np.all(np.diff(offsets) >= 0)),
@@ -637,7 +768,7 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
     _check(
         len(posting_passages) == 0 or int(posting_passages.max()) < len(passages), "postings point past the passages"
     )
-    return Index(
+    index = Index(
         documents=documents,
         document_texts=texts,
         passages=passages,
@@ -654,6 +785,8 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
         passage_document=arrays["passage_document"],
         file_stamps=_StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"]),
     )
+    index.__dict__["saved_form"] = (header, arrays)  # what it was read from is what it saves as
+    return index
 
 
 def _check(condition: bool, problem: str) -> None:

@@ -764,3 +764,9 @@ def test_search_that_stops_reading_common_postings_early_still_finds_the_exact_t
         scores = bm25.get_scores(query)
         for k in (1, 5, 10, 30):
             assert [h.passage for h in built.search(query, k)] == expected_ranking(scores, token_sets, query)[:k]
+
+
+@pytest.mark.parametrize("strings", [["a", "", "bc", "def"], ["Şuşa", "", "Baku", "Türkiye"], []])
+def test_stored_strings_iterate_as_they_index(strings: list[str]) -> None:
+    stored = index_module._StoredStrings(*index_module._pack(strings))
+    assert list(stored) == [stored[i] for i in range(len(strings))] == strings

@@ -27,6 +27,11 @@ def site(tmp_path: Path) -> Path:
         (tmp_path / "corpus" / f"note-{n:02}.txt").write_text(
             f"Note {n}\n\nThe gauge at station {n} read {n * 3} metres of water in spring.\n", encoding="utf-8"
         )
+    (tmp_path / "corpus" / "note-03.txt").write_text(
+        "---\nurl: https://example.org/gauges/3\nauthor: River Office\n---\n"
+        "Note 3\n\nThe gauge at station 3 read 9 metres of water in spring.\n",
+        encoding="utf-8",
+    )
     return tmp_path
 
 
@@ -46,6 +51,7 @@ def assert_same_index(incremental, full) -> None:
     assert list(incremental.passages) == list(full.passages)
     assert list(incremental.documents) == list(full.documents)
     assert list(incremental.document_texts) == list(full.document_texts)
+    assert list(incremental.file_stamps) == list(full.file_stamps)
     assert sorted(incremental.vocabulary) == sorted(full.vocabulary)
     for query in QUERIES:
         tokens = Analyzer().tokens(query)
@@ -68,6 +74,25 @@ def test_a_reindex_after_one_change_reuses_the_rest_and_equals_a_full_build(site
     assert_same_index(first.index, full.index)
     assert_same_index(load(site / "index"), full.index)
     assert "glacier" in first.ask("How far did the Vorlund glacier retreat?").results[0].highlight
+    assert (
+        dict(first.index.documents[first.index.document_position["note-03.txt"]].metadata)["author"] == "River Office"
+    )
+
+
+def test_reindexes_in_a_row_keep_equalling_a_full_build(site: Path) -> None:
+    """Each reindex combines the one before (built, combined, or loaded from disk) with what changed."""
+    first = engine(site)
+    first.reindex()
+    rows = "".join(f" Weir {n} {n % 7} metres\n" for n in range(80))  # long enough to break inside the table
+    for n, text in ((1, f"Note 1\n\nA table follows.\n\nAltitude Station Depth\n{rows}"), (9, "Note 9\n\nDry.\n")):
+        edit(site / "corpus" / f"note-{n:02}.txt", text)
+        first.reindex()
+    (site / "corpus" / "note-00.txt").unlink()
+    engine(site).reindex()  # starts from the saved index
+    full = engine(site, "full-index")
+    full.reindex()
+    assert_same_index(load(site / "index"), full.index)
+    assert "Altitude Station Depth" in {passage.header for passage in full.index.passages}
 
 
 def test_an_unchanged_file_is_not_read_again(site: Path) -> None:
