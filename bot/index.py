@@ -140,6 +140,7 @@ class Index:
         self.corpus_fingerprint = corpus_fingerprint
         self.skipped = tuple(skipped)
         self._buffers = threading.local()  # each thread's score buffer for search()
+        self._saved: tuple[dict, dict[str, np.ndarray]] | None = None  # see saved_form()
         self.file_stamps = file_stamps if len(file_stamps) else [""] * len(documents)  # see file_stamp()
         self.passage_document = (
             passage_document
@@ -147,10 +148,10 @@ class Index:
             else np.repeat(np.arange(len(documents), dtype=np.int32), [doc.passage_count for doc in documents])
         )
 
-    @functools.cached_property
     def saved_form(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """The JSON header and the arrays `save` writes (as read, for an index that was loaded)."""
-        return _saved_form(self)
+        """The JSON header and the arrays `save` writes: as read, for an index that was loaded or
+        combined; else made now (and not kept: the index already holds the same in its objects)."""
+        return self._saved if self._saved is not None else _saved_form(self)
 
     @functools.cached_property
     def document_position(self) -> dict[str, int]:
@@ -416,7 +417,7 @@ def save(index: Index, folder: Path) -> Path:
     large index loads as a few array reads and its passages are made only when asked for.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    header, arrays = index.saved_form
+    header, arrays = index.saved_form()
     arrays = {"header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8), **arrays}
     target = folder / INDEX_FILE
     handle, temporary = tempfile.mkstemp(prefix=".citebot-index-", suffix=".tmp", dir=folder)
@@ -499,13 +500,13 @@ def combine(
             runs[-1] = (source, runs[-1][1], position + 1)
         else:
             runs.append((source, position, position + 1))
-    indexes = list({id(source): source for source, _, _ in runs}.values())
-    headers = sorted({h for source in indexes for h in source.saved_form[0]["table_headers"]})
+    forms = {id(source): source.saved_form() for source, _, _ in runs}
+    headers = sorted({h for header, _ in forms.values() for h in header["table_headers"]})
     new_header_id = {h: i for i, h in enumerate(headers)}
     # Each index's header ids renumbered; the extra last entry maps "no header" (-1) to -1.
     renumbered = {
-        id(source): np.array([new_header_id[h] for h in source.saved_form[0]["table_headers"]] + [-1], dtype=np.int32)
-        for source in indexes
+        key: np.array([new_header_id[h] for h in header["table_headers"]] + [-1], dtype=np.int32)
+        for key, (header, _) in forms.items()
     }
     packed: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in _PACKED}
     columns: dict[str, list[np.ndarray]] = {
@@ -515,7 +516,7 @@ def combine(
     parts: list[Encoded] = []
     placed = 0  # documents placed so far
     for source, start, stop in runs:
-        header, arrays = source.saved_form
+        header, arrays = forms[id(source)]
         first = int(arrays["document_first_passage"][start])
         last = first + int(arrays["document_passage_count"][start:stop].sum())
         for name in _PACKED:
@@ -785,7 +786,7 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
         passage_document=arrays["passage_document"],
         file_stamps=_StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"]),
     )
-    index.__dict__["saved_form"] = (header, arrays)  # what it was read from is what it saves as
+    index._saved = (header, arrays)
     return index
 
 
