@@ -61,6 +61,7 @@ _QUESTION_WORDS = frozenset(
     "will would should may might shall tell name list give".split()
 )
 _ASKING = frozenset("tell explain elaborate detail details more further else anything please really".split())
+_NOT_OWN = STOPWORDS | _QUESTION_WORDS | _ASKING
 # A reference back: "it", "its", "they", "he", "this decision" …; "that" only where it cannot join
 # a clause — after a verb or a preposition, or ending the question ("what did that lead to", "why is
 # that") — not as in "the treaty that was signed".
@@ -91,7 +92,7 @@ _SHARED_RARITY = 0.5  # a shared word marks the same subject only if it is this 
 def read(question: str, history: Sequence[Turn], analyzer: Analyzer, rarity: Rarity) -> Reading:
     """How to search `question` after the conversation `history` (oldest first)."""
     question = " ".join(question.split())
-    fresh = Reading(question, subject=_subject(question, analyzer))
+    fresh = Reading(question, subject=_subject(question))
     if not history:
         return fresh
     last = history[-1]
@@ -105,7 +106,7 @@ def read(question: str, history: Sequence[Turn], analyzer: Analyzer, rarity: Rar
             if _name_spans(rest) or question == question.lower():
                 return _swapped(rest, last, analyzer, rarity)
             return _about(question, last, keeps_frame=True)
-    if not _own_words(question, analyzer):  # "Why?", "Tell me more"
+    if not _own_words(question):  # "Why?", "Tell me more"
         return _about(question, last, keeps_frame=True)
     if last.subject and (_REFERS_BACK.search(fold(question)) or _continues(question, last, analyzer, rarity)):
         return _about(question, last)
@@ -124,13 +125,9 @@ def _about(question: str, last: Turn, keeps_frame: bool = False) -> Reading:
     )
 
 
-def _own_words(question: str, analyzer: Analyzer) -> list[str]:
+def _own_words(question: str) -> list[str]:
     """The words of a question that name something, not the asking ("tell me more", "explain")."""
-    return [
-        word
-        for word in re.findall(r"[^\W_]+", question)
-        if fold(word) not in _QUESTION_WORDS and fold(word) not in _ASKING and analyzer.tokens(word)
-    ]
+    return [word for word in re.findall(r"[^\W_]+", question) if fold(word) not in _NOT_OWN]
 
 
 def next_turn(question: str, reading: Reading, answer: Answer, asked: float) -> Turn:
@@ -150,7 +147,7 @@ def _swapped(new: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> Readin
         if re.search(r"\b(?:the|a|an)\s+$", frame[: focus[0]], re.IGNORECASE):  # not "the the Second War"
             new = re.sub(r"^(?:the|a|an)\s+", "", new, flags=re.IGNORECASE)
         understood = frame[: focus[0]] + new + frame[focus[1] :]
-    return Reading(understood, doc_id=last.doc_id, subject=_subject(understood, analyzer), shown=understood)
+    return Reading(understood, doc_id=last.doc_id, subject=_subject(understood), shown=understood)
 
 
 def _focus(frame: str, new: str, analyzer: Analyzer, rarity: Rarity) -> tuple[int, int] | None:
@@ -193,12 +190,12 @@ def _names(question: str) -> list[str]:
     return [question[start:end] for start, end in _name_spans(question)]
 
 
-def _subject(question: str, analyzer: Analyzer) -> str:
+def _subject(question: str) -> str:
     """What a question is about: the thing it asks to define, else all its words that are searched for."""
     definition = _DEFINITION.match(question)
     if definition is not None:
         return definition["subject"]
-    return " ".join(_own_words(question, analyzer))
+    return " ".join(_own_words(question))
 
 
 def _continues(question: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> bool:
