@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import math
 import os
+import struct
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from scipy import sparse
@@ -423,7 +427,7 @@ def save(index: Index, folder: Path) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=".citebot-index-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
+            _write_aligned_npz(stream, arrays)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
@@ -434,6 +438,60 @@ def save(index: Index, folder: Path) -> Path:
 
 
 _PACKED = ("document_id", "document_title", "document_url", "document_stamp", "document_text")
+_ALIGN = 64  # bytes; what .npy headers pad to, and where load() can map an array from
+_PADDING_FIELD = 0xCB01  # a zip "extra field" id of our own, holding only padding
+
+
+def _write_aligned_npz(stream: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+    """What np.savez writes (np.load reads it), except that each array's data starts at a multiple
+    of _ALIGN bytes in the file, so that load() can map it instead of reading and copying it."""
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            # The local header: 30 bytes, the name, then extra fields (ours, and the 20-byte zip64
+            # one that force_zip64 adds); the .npy header that follows pads itself to _ALIGN.
+            before_padding = stream.tell() + 30 + len(info.filename.encode("utf-8")) + 4 + 20
+            info.extra = struct.pack("<HH", _PADDING_FIELD, -before_padding % _ALIGN) + bytes(-before_padding % _ALIGN)
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            info.extra = b""  # the padding belongs to the local header only, not the central directory
+
+
+def _mapped_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an index file, mapped from it rather than read where they lie aligned (as
+    save() writes them), else copied. Each is checked against its CRC, as np.load would."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    mapped = np.memmap(path, dtype=np.uint8, mode="r")
+    arrays = {}
+    for member in members:
+        if member.compress_type != zipfile.ZIP_STORED or not member.filename.endswith(".npy"):
+            raise ValueError(f"{member.filename} is not a stored array")
+        local = mapped[member.header_offset : member.header_offset + 30].tobytes()
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            raise ValueError(f"{member.filename} has no local header")
+        name_length, extra_length = struct.unpack("<HH", local[26:30])
+        begin = member.header_offset + 30 + name_length + extra_length
+        data = mapped[begin : begin + member.file_size]
+        if len(data) != member.file_size or zlib.crc32(data) != member.CRC:
+            raise ValueError(f"{member.filename} fails its checksum")
+        arrays[member.filename[: -len(".npy")]] = _npy_array(data)
+    return arrays
+
+
+def _npy_array(data: np.ndarray) -> np.ndarray:
+    header = io.BytesIO(data[: min(len(data), 65_536)].tobytes())
+    version = np.lib.format.read_magic(header)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran_order, dtype = read_header(header)
+    if dtype.hasobject or fortran_order:
+        raise ValueError("an array of objects or in Fortran order")
+    start = header.tell()
+    size = math.prod(shape) * dtype.itemsize
+    if start + size != len(data):
+        raise ValueError("an array of another size than its header says")
+    array = data[start:].view(dtype).reshape(shape) if size else np.empty(shape, dtype)
+    return np.asarray(array if array.flags.aligned else array.copy())
 
 
 def _saved_form(index: Index) -> tuple[dict, dict[str, np.ndarray]]:
@@ -701,12 +759,12 @@ def load(folder: Path) -> Index:
     if not path.is_file():
         raise IndexFileError(f"no index at {path}")
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            header = json.loads(arrays["header"].tobytes().decode("utf-8"))
-            if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
-                found = header.get("format") if isinstance(header, dict) else None
-                raise IndexFileError(f"index {path} is format {found}, this citebot reads {INDEX_FORMAT}")
-            index = _from_saved(header, {name: arrays[name] for name in arrays.files if name != "header"})
+        arrays = _mapped_npz(path)
+        header = json.loads(arrays.pop("header").tobytes().decode("utf-8"))
+        if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
+            found = header.get("format") if isinstance(header, dict) else None
+            raise IndexFileError(f"index {path} is format {found}, this citebot reads {INDEX_FORMAT}")
+        index = _from_saved(header, arrays)
     except IndexFileError:
         raise
     except (
@@ -718,6 +776,7 @@ def load(folder: Path) -> Index:
         AttributeError,
         zipfile.BadZipFile,
         EOFError,
+        struct.error,
     ) as error:
         raise IndexFileError(f"index {path} is damaged ({type(error).__name__}: {error})") from None
     return index

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import mmap
 import os
 import random
 import zipfile
@@ -770,3 +771,34 @@ def test_search_that_stops_reading_common_postings_early_still_finds_the_exact_t
 def test_stored_strings_iterate_as_they_index(strings: list[str]) -> None:
     stored = index_module._StoredStrings(*index_module._pack(strings))
     assert list(stored) == [stored[i] for i in range(len(strings))] == strings
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether an array's memory is a mapping of a file (somewhere down its chain of bases)."""
+    while array is not None:
+        if isinstance(array, (np.memmap, mmap.mmap)):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_a_saved_index_is_mapped_from_its_file_not_read(tmp_path: Path) -> None:
+    built, _ = small_index(tmp_path)
+    path = save(built, tmp_path / "index")
+    loaded = load(path.parent)
+    for name in ("posting_passages", "posting_weights", "offsets", "doc_len"):
+        array = getattr(loaded, name)
+        assert _mapped(array) and array.flags.aligned and not array.flags.writeable, name
+        np.testing.assert_array_equal(array, getattr(built, name))
+    with np.load(path, allow_pickle=False) as plain:  # still an ordinary .npz
+        np.testing.assert_array_equal(plain["posting_weights"], built.posting_weights)
+
+
+def test_an_index_written_by_np_savez_loads_too(tmp_path: Path) -> None:
+    built, _ = small_index(tmp_path)
+    path = save(built, tmp_path / "index")
+    rewrite(path)  # np.savez: the arrays lie wherever the zip puts them, and are copied on load
+    loaded = load(path.parent)
+    np.testing.assert_array_equal(loaded.posting_weights, built.posting_weights)
+    query = list(built.vocabulary[:3])
+    assert loaded.search(query, 3) == built.search(query, 3) != []
