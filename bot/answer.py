@@ -10,9 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .chunking import Passage, table_header_at
+from .chunking import Passage, block_at
 from .index import Hit, Index
-from .pipeline import passage_tokens
 from .spelling import correct
 from .text import Analyzer, fold, sentence_spans
 
@@ -211,10 +210,18 @@ def _coverage(terms: frozenset[str], weights: dict[str, float]) -> float:
 @dataclass(frozen=True, slots=True)
 class _Sentence:
     span: tuple[int, int]  # within the passage
+    text: str
     row_header: str
     terms: frozenset[str]  # of the sentence alone
     terms_with_header: frozenset[str]
-    holds: tuple[bool, ...]  # whether it holds each of _EXPECTS' kinds (a date, a number, a name)
+    checked: list[bool | None]  # per kind of _EXPECTS: whether the sentence holds one, once asked
+
+    def holds(self, kind: int) -> bool:
+        """Whether the sentence holds what _EXPECTS[kind] looks for (a date, a number, a name)."""
+        found = self.checked[kind]
+        if found is None:
+            found = self.checked[kind] = _EXPECTS[kind][1].search(self.text) is not None
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,13 +254,19 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
     passage = index.passages[position]
     document_text = index.document_texts[int(index.passage_document[position])]
     sentences = []
+    block = None  # the sentences of a passage mostly share their blocks: a table's rows, a paragraph
     for start, end in sentence_spans(passage.text):
         text = passage.text[start:end]
-        row_header = table_header_at(document_text, passage.span[0] + start)
+        position = passage.span[0] + start
+        if block is None or not block.start <= position < block.end:
+            block = block_at(document_text, position)
+        row_header = block.header_of(position)
         terms = frozenset(analyzer.tokens(text))
-        holds = tuple(pattern.search(text) is not None for _, pattern in _EXPECTS)
-        sentences.append(_Sentence((start, end), row_header, terms, terms.union(analyzer.tokens(row_header)), holds))
-    return _PassageTerms(passage, tuple(sentences), frozenset(passage_tokens(analyzer, passage)))
+        header_terms = terms.union(analyzer.tokens(row_header)) if row_header else terms
+        sentences.append(_Sentence((start, end), text, row_header, terms, header_terms, [None] * len(_EXPECTS)))
+    # The passage's terms are its sentences' (sentences cover its words) and its table header's.
+    terms = frozenset(analyzer.tokens(passage.header)).union(*(sentence.terms for sentence in sentences))
+    return _PassageTerms(passage, tuple(sentences), terms)
 
 
 def _judge(
@@ -274,7 +287,7 @@ def _judge(
         cover = _coverage(sentence.terms_with_header, weights)
         if sentence.terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
             cover *= _ECHO_FACTOR
-        typed = expects is None or sentence.holds[expects]
+        typed = expects is None or sentence.holds(expects)
         score = cover + _TYPE_BONUS * (expects is not None and typed)
         if score > best[0]:
             best = (score, cover, sentence, typed)

@@ -163,18 +163,31 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     return pieces
 
 
-def table_header_at(text: str, position: int) -> str:
-    """The header line of the table whose row holds `position`, or "" outside tables.
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of lines between blank lines, and its table header if it reads like a table."""
 
-    The header of a row is the first line of its block when that block reads like a table; the
-    header line itself has none. Only the lines of the one block are looked at.
-    """
+    start: int
+    end: int
+    header: str
+    header_end: int  # where the header line ends; -1 without one
+
+    def header_of(self, position: int) -> str:
+        """The header of the row at `position` (the header line itself has none)."""
+        return self.header if self.header_end != -1 and position > self.header_end else ""
+
+
+def block_at(text: str, position: int) -> Block:
+    """The block of lines holding `position`. Only the lines of that block are looked at."""
     start, end = _block_around(text, position)
     header = _table_header(text, start, end)
-    if not header:
-        return ""
-    header_end = text.find("\n", start + _leading_space(text, start, end))
-    return header if header_end != -1 and position > header_end else ""
+    header_end = text.find("\n", start + _leading_space(text, start, end)) if header else -1
+    return Block(start, end, header, header_end)
+
+
+def table_header_at(text: str, position: int) -> str:
+    """The header line of the table whose row holds `position`, or "" outside tables."""
+    return block_at(text, position).header_of(position)
 
 
 def _block_around(text: str, position: int) -> tuple[int, int]:
