@@ -383,7 +383,7 @@ class Citebot:
             return
         stored = self.store.reply(button.reply_id) if button is not None else None
         if button is None or stored is None:
-            await query.answer("This answer has expired — please ask the question again.", show_alert=True)
+            await query.answer(_EXPIRED, show_alert=True)
             return
         answer = render.answer_from_json(stored.answer)
         if not 0 <= button.rank < len(answer.results):
@@ -403,7 +403,7 @@ class Citebot:
         """Keep a 👍/👎 for the corpus owner's `citebot feedback`; pressing again changes the vote."""
         up = button.action == "u"
         if not self.store.vote(button.reply_id, query.from_user.id, up):
-            await query.answer("This answer has expired — please ask the question again.", show_alert=True)
+            await query.answer(_EXPIRED, show_alert=True)
             return
         await query.answer("Thanks — glad it helped." if up else "Thanks — noted, so the documents can be improved.")
 
@@ -691,6 +691,7 @@ async def _show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None
 
 
 _OUTDATED = "The documents have changed since this answer and that passage is gone — please ask again."
+_EXPIRED = "This answer has expired — please ask the question again."
 
 
 def _current_position(index: Any, result: Result) -> int | None:
