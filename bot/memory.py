@@ -54,7 +54,7 @@ class Conversations:
             return ()
         try:
             return tuple(Turn(**fields) for fields in self._store.turns(chat))
-        except TypeError:  # kept by a version whose turns had other fields: start afresh
+        except (TypeError, ValueError):  # kept by a version whose turns had other fields: start afresh
             return ()
 
     def _keep(self, chat: str, turns: tuple[Turn, ...]) -> None:

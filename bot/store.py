@@ -191,10 +191,10 @@ class Store:
 
     def asked(self) -> list[tuple[str, bool]]:
         """Every answered question kept (the last KEEP_DAYS days): the question and whether it was answered."""
-        return [
-            (answer["question"], answer["answered"])
-            for answer in (json.loads(row[0]) for row in self._db.execute("SELECT answer FROM replies ORDER BY id"))
-        ]
+        rows = self._db.execute(
+            "SELECT json_extract(answer, '$.question'), json_extract(answer, '$.answered') FROM replies ORDER BY id"
+        )
+        return [(question, bool(answered)) for question, answered in rows]
 
     def stats(self) -> ServedStats:
         seconds = [row[0] for row in self._db.execute("SELECT seconds FROM replies")]

@@ -64,3 +64,17 @@ def test_with_a_store_memory_survives_a_restart(tmp_path: Path) -> None:
         assert conversations.recall("42", now + 60) == ()
     finally:
         reopened.close()
+
+
+def test_turns_kept_in_another_shape_start_the_chat_afresh(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    try:
+        store.keep_turns("7", [{"question": "from an older version", "topic": "x"}], time.time())
+        store._db.execute("INSERT INTO turns VALUES (?, 'not json', ?)", (store.chat_key("8"), time.time()))
+        conversations = Conversations(SETTINGS, store)
+        assert conversations.recall("7", time.time()) == ()
+        assert conversations.recall("8", time.time()) == ()
+        conversations.remember("8", turn("a new start", time.time()))
+        assert [t.question for t in Conversations(SETTINGS, store).recall("8", time.time())] == ["a new start"]
+    finally:
+        store.close()
