@@ -802,3 +802,9 @@ def test_an_index_written_by_np_savez_loads_too(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.posting_weights, built.posting_weights)
     query = list(built.vocabulary[:3])
     assert loaded.search(query, 3) == built.search(query, 3) != []
+
+
+@pytest.mark.parametrize("values", [[], [5], [3, 1, 3, 2, 1], list(range(100, 0, -7)) * 3])
+def test_distinct_is_np_unique(values: list[int]) -> None:
+    array = np.array(values, dtype=np.int32)
+    np.testing.assert_array_equal(index_module._distinct(array), np.unique(array))

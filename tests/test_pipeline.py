@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from bot import pipeline
 from bot.chunking import ChunkingSettings
 from bot.corpus import Document, load_corpus
 from bot.pipeline import Encoded, chunk_and_encode, merge
@@ -46,3 +48,12 @@ def test_merge_renumbers_later_parts_into_the_first_parts_vocabulary() -> None:
     assert merged.vocabulary == ["harbour", "stone", "pier"]
     assert merged.terms.tolist() == [0, 1, 0, 2, 0]
     assert merged.lengths.tolist() == [3, 2]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_first_occurrences_are_what_np_unique_says(seed: int) -> None:
+    terms = np.random.default_rng(seed).integers(0, 50, 500).astype(np.int32)
+    present, first = pipeline._first_occurrences(terms, 60)
+    expected_present, expected_first = np.unique(terms, return_index=True)
+    np.testing.assert_array_equal(present, expected_present)
+    np.testing.assert_array_equal(first, expected_first)
