@@ -158,9 +158,21 @@ def list_corpus_files(folder: Path) -> list[CorpusFile]:
                 sidecar = entry.name + SIDECAR_SUFFIX
                 sidecar_mtime_ns = os.stat(os.path.join(directory, sidecar)).st_mtime_ns if sidecar in names else 0
                 files.append(
-                    CorpusFile(f"{prefix}{entry.name}", entry.path, stat.st_size, stat.st_mtime_ns, sidecar_mtime_ns)
+                    CorpusFile(
+                        _printable(f"{prefix}{entry.name}"),
+                        entry.path,
+                        stat.st_size,
+                        stat.st_mtime_ns,
+                        sidecar_mtime_ns,
+                    )
                 )
     return sorted(files, key=lambda file: file.doc_id)
+
+
+def _printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (which Python keeps as lone surrogates) become
+    "�", so the name can be shown and stored; such a file is then skipped with the reason."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def safe_file_name(name: str) -> str:
@@ -207,6 +219,8 @@ def read_document(file: CorpusFile) -> Document:
     """Read one file of any supported format; DocumentError says why it cannot be used."""
     path = file.path
     suffix = path.suffix.lower()
+    if _printable(path.name) != path.name:
+        raise DocumentError("the file name is not valid UTF-8: rename the file")
     try:
         data = path.read_bytes()
         sidecar = _read_sidecar(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,18 @@ def test_binary_and_empty_files_are_skipped_while_the_rest_loads(tmp_path: Path)
         "blank.txt": "empty document",
         "empty.md": "empty document",
     }
+
+
+def test_a_file_whose_name_is_not_utf8_is_skipped_with_its_name_shown(tmp_path: Path) -> None:
+    write(tmp_path, "good.txt", "Good title\n\nGood text.")
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9 notes.txt"), "wb") as stream:  # Latin-1 "é"
+        stream.write(b"Notes\n\nSome text.")
+    corpus = load_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["good.txt"]
+    assert [(s.doc_id, s.reason) for s in corpus.skipped] == [
+        ("caf\ufffd notes.txt", "the file name is not valid UTF-8: rename the file")
+    ]
+    assert corpus.skipped[0].doc_id.encode("utf-8")  # shown and stored like any name
 
 
 def test_a_folder_whose_files_are_all_skipped_returns_no_documents(tmp_path: Path) -> None:
