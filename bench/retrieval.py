@@ -120,11 +120,11 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     analyzer = Analyzer()
     search = SearchSettings()
     started = time.perf_counter()
-    chunks, encoded = pipeline.chunk_and_encode(documents, ChunkingSettings(), search.aliases)  # as reindex does
-    built = index.assemble(documents, chunks, encoded, search, settings_fingerprint="bench", corpus_fingerprint="bench")
+    spans, encoded = pipeline.chunk_and_encode(documents, ChunkingSettings(), search.aliases)  # as reindex does
+    built = index.assemble(documents, spans, encoded, search, settings_fingerprint="bench", corpus_fingerprint="bench")
     build_seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    del chunks, encoded
+    del spans, encoded
     with tempfile.TemporaryDirectory() as folder:
         saved = index.save(built, Path(folder))
         size_mb = saved.stat().st_size / 1e6

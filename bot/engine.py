@@ -141,7 +141,7 @@ class Engine:
             reasons = "; ".join(f"{s.doc_id}: {s.reason}" for s in loaded.skipped[:5])
             more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
             raise CorpusError(f"no readable documents in {self.config.corpus}: {reasons}{more}")
-        fresh_chunks, fresh_encoded = pipeline.chunk_and_encode(
+        fresh_spans, fresh_encoded = pipeline.chunk_and_encode(
             loaded.documents, self.config.chunking, self.config.search.aliases, progress=self._progress
         )
         stamps = {file.doc_id: index.file_stamp(file) for file in files}
@@ -151,7 +151,7 @@ class Engine:
         }
         fresh = index.assemble(
             loaded.documents,
-            fresh_chunks,
+            fresh_spans,
             fresh_encoded,
             self.config.search,
             skipped=loaded.skipped,

@@ -34,7 +34,7 @@ from scipy import sparse
 from .chunking import ChunkingSettings, Passage
 from .corpus import CorpusFile, Document, Skipped
 from .errors import IndexFileError
-from .pipeline import Encoded, encode, merge
+from .pipeline import Encoded, Span, encode, merge, span_of
 from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 INDEX_FORMAT = 2
@@ -113,9 +113,9 @@ class Index:
     def __init__(
         self,
         *,
-        documents: Sequence[DocumentInfo],
-        document_texts: Sequence[str],
-        passages: Sequence[Passage],
+        documents: _StoredDocuments,
+        document_texts: _StoredStrings,
+        passages: _StoredPassages,
         vocabulary: Sequence[str],
         offsets: np.ndarray,
         posting_passages: np.ndarray,
@@ -125,9 +125,10 @@ class Index:
         doc_len: np.ndarray,
         settings_fingerprint: str,
         corpus_fingerprint: str,
-        skipped: Sequence[Skipped] = (),
-        passage_document: np.ndarray | None = None,
-        file_stamps: Sequence[str] = (),
+        skipped: Sequence[Skipped],
+        passage_document: np.ndarray,
+        file_stamps: Sequence[str],
+        saved_form: tuple[dict, dict[str, np.ndarray]],
     ) -> None:
         self.documents = documents
         self.document_texts = document_texts
@@ -144,25 +145,14 @@ class Index:
         self.corpus_fingerprint = corpus_fingerprint
         self.skipped = tuple(skipped)
         self._buffers = threading.local()  # each thread's score buffer for search()
-        self._saved: tuple[dict, dict[str, np.ndarray]] | None = None  # see saved_form()
-        self.file_stamps = file_stamps if len(file_stamps) else [""] * len(documents)  # see file_stamp()
-        self.passage_document = (
-            passage_document
-            if passage_document is not None
-            else np.repeat(np.arange(len(documents), dtype=np.int32), [doc.passage_count for doc in documents])
-        )
-
-    def saved_form(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """The JSON header and the arrays `save` writes: as read, for an index that was loaded or
-        combined; else made now (and not kept: the index already holds the same in its objects)."""
-        return self._saved if self._saved is not None else _saved_form(self)
+        self.file_stamps = file_stamps  # see file_stamp()
+        self.passage_document = passage_document
+        self.saved_form = saved_form  # the JSON header and the arrays behind all of the above, as saved
 
     @functools.cached_property
     def document_position(self) -> dict[str, int]:
         """Document id → its position in `documents` (built on first use: a large index loads faster)."""
-        if isinstance(self.documents, _StoredDocuments):
-            return {doc_id: i for i, doc_id in enumerate(self.documents.doc_ids)}
-        return {doc.doc_id: i for i, doc in enumerate(self.documents)}
+        return {doc_id: i for i, doc_id in enumerate(self.documents.doc_ids)}
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -331,11 +321,10 @@ def build(
     skipped: Sequence[Skipped] = (),
 ) -> Index:
     """An index over the documents' passages (`chunks[i]` are the passages of `documents[i]`)."""
-    encoded = encode((passage for passages in chunks for passage in passages), analyzer)
     return assemble(
         documents,
-        chunks,
-        encoded,
+        [[span_of(passage) for passage in passages] for passages in chunks],
+        encode((passage for passages in chunks for passage in passages), analyzer),
         search,
         settings_fingerprint=settings_fingerprint,
         corpus_fingerprint=corpus_fingerprint,
@@ -345,7 +334,7 @@ def build(
 
 def assemble(
     documents: Sequence[Document],
-    chunks: Sequence[Sequence[Passage]],
+    spans: Sequence[Sequence[Span]],
     encoded: Encoded,
     search: SearchSettings,
     *,
@@ -354,38 +343,57 @@ def assemble(
     skipped: Sequence[Skipped] = (),
     file_stamps: Sequence[str] = (),
 ) -> Index:
-    """An index from passages already tokenized (`encoded` holds their term ids, in order)."""
-    infos: list[DocumentInfo] = []
-    passages: list[Passage] = []
-    for document, doc_passages in zip(documents, chunks, strict=True):
-        infos.append(
-            DocumentInfo(
-                document.doc_id, document.title, document.url, document.metadata, len(passages), len(doc_passages)
-            )
-        )
-        passages.extend(doc_passages)
-    if len(encoded.lengths) != len(passages):
-        raise ValueError(f"{len(encoded.lengths)} encoded passages for {len(passages)} passages")
-    lengths = encoded.lengths.astype(np.int64)
+    """An index from passages already tokenized (`spans[i]` are the passages of `documents[i]`,
+    `encoded` their term ids, in order), made straight into the arrays it is saved as."""
+    counts = np.fromiter((len(document_spans) for document_spans in spans), np.int64, len(spans))
+    if len(counts) != len(documents) or len(encoded.lengths) != int(counts.sum()):
+        raise ValueError(f"{len(encoded.lengths)} encoded passages for {int(counts.sum())} passages")
+    passages = [span for document_spans in spans for span in document_spans]
+    headers = sorted({header for _, _, _, header in passages} - {""})
+    header_ids = {header: i for i, header in enumerate(headers)}
+    first_passages = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=first_passages[1:])
     offsets, posting_passages, posting_weights, posting_tf, idf = _weights(
-        encoded.terms, lengths, len(encoded.vocabulary), search
+        encoded.terms, encoded.lengths.astype(np.int64), len(encoded.vocabulary), search
     )
-    return Index(
-        documents=infos,
-        document_texts=[document.text for document in documents],
-        passages=passages,
-        vocabulary=encoded.vocabulary,
-        offsets=offsets,
-        posting_passages=posting_passages,
-        posting_weights=posting_weights,
-        posting_tf=posting_tf,
-        idf=idf,
-        doc_len=encoded.lengths.astype(np.int32),
-        settings_fingerprint=settings_fingerprint,
-        corpus_fingerprint=corpus_fingerprint,
-        skipped=skipped,
-        file_stamps=file_stamps,
-    )
+    arrays = {
+        "offsets": offsets,
+        "posting_passages": posting_passages,
+        "posting_weights": posting_weights,
+        "posting_tf": posting_tf,
+        "idf": idf,
+        "doc_len": encoded.lengths.astype(np.int32),
+        "vocabulary": np.frombuffer("\n".join(encoded.vocabulary).encode("utf-8"), dtype=np.uint8),
+        "passage_document": np.repeat(np.arange(len(counts), dtype=np.int32), counts),
+        "passage_ordinal": np.fromiter((ordinal for ordinal, _, _, _ in passages), np.int32, len(passages)),
+        "passage_span": np.fromiter(
+            (i for _, start, end, _ in passages for i in (start, end)), np.int64, 2 * len(passages)
+        ),
+        "passage_header": np.fromiter((header_ids.get(h, -1) for _, _, _, h in passages), np.int32, len(passages)),
+        "document_first_passage": first_passages,
+        "document_passage_count": counts,
+    }
+    for name, strings in zip(
+        _PACKED,
+        (
+            (d.doc_id for d in documents),
+            (d.title for d in documents),
+            (d.url or "" for d in documents),
+            file_stamps if len(file_stamps) else [""] * len(documents),
+            (d.text for d in documents),
+        ),
+        strict=True,
+    ):
+        arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _pack(strings)
+    header = {
+        "format": INDEX_FORMAT,
+        "settings_fingerprint": settings_fingerprint,
+        "corpus_fingerprint": corpus_fingerprint,
+        "table_headers": headers,
+        "metadata": {str(i): [list(pair) for pair in d.metadata] for i, d in enumerate(documents) if d.metadata},
+        "skipped": [[s.doc_id, s.reason] for s in skipped],
+    }
+    return _from_saved(header, arrays)
 
 
 def _weights(
@@ -428,7 +436,7 @@ def save(index: Index, folder: Path) -> Path:
     large index loads as a few array reads and its passages are made only when asked for.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    header, arrays = index.saved_form()
+    header, arrays = index.saved_form
     arrays = {"header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8), **arrays}
     target = folder / INDEX_FILE
     handle, temporary = tempfile.mkstemp(prefix=".citebot-index-", suffix=".tmp", dir=folder)
@@ -501,48 +509,6 @@ def _npy_array(data: np.ndarray) -> np.ndarray:
     return np.asarray(array if array.flags.aligned else array.copy())
 
 
-def _saved_form(index: Index) -> tuple[dict, dict[str, np.ndarray]]:
-    documents, passages = index.documents, index.passages
-    headers = sorted({p.header for p in passages} - {""})
-    header_ids = {header: i for i, header in enumerate(headers)}
-    header = {
-        "format": INDEX_FORMAT,
-        "settings_fingerprint": index.settings_fingerprint,
-        "corpus_fingerprint": index.corpus_fingerprint,
-        "table_headers": headers,
-        "metadata": {str(i): [list(pair) for pair in d.metadata] for i, d in enumerate(documents) if d.metadata},
-        "skipped": [[s.doc_id, s.reason] for s in index.skipped],
-    }
-    arrays = {
-        "offsets": index.offsets,
-        "posting_passages": index.posting_passages,
-        "posting_weights": index.posting_weights,
-        "posting_tf": index.posting_tf,
-        "idf": index.idf,
-        "doc_len": index.doc_len,
-        "vocabulary": np.frombuffer("\n".join(index.vocabulary).encode("utf-8"), dtype=np.uint8),
-        "passage_document": index.passage_document.astype(np.int32),
-        "passage_ordinal": np.fromiter((p.ordinal for p in passages), np.int32, len(passages)),
-        "passage_span": np.fromiter((i for p in passages for i in p.span), np.int64, 2 * len(passages)),
-        "passage_header": np.fromiter((header_ids.get(p.header, -1) for p in passages), np.int32, len(passages)),
-        "document_first_passage": np.fromiter((d.first_passage for d in documents), np.int64, len(documents)),
-        "document_passage_count": np.fromiter((d.passage_count for d in documents), np.int64, len(documents)),
-    }
-    for name, strings in zip(
-        _PACKED,
-        (
-            (d.doc_id for d in documents),
-            (d.title for d in documents),
-            (d.url or "" for d in documents),
-            index.file_stamps,
-            index.document_texts,
-        ),
-        strict=True,
-    ):
-        arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _pack(strings)
-    return header, arrays
-
-
 def combine(
     sources: Sequence[tuple[Index, int]],
     search: SearchSettings,
@@ -565,7 +531,7 @@ def combine(
             runs[-1] = (source, runs[-1][1], position + 1)
         else:
             runs.append((source, position, position + 1))
-    forms = {id(source): source.saved_form() for source, _, _ in runs}
+    forms = {id(source): source.saved_form for source, _, _ in runs}
     headers = sorted({h for header, _ in forms.values() for h in header["table_headers"]})
     new_header_id = {h: i for i, h in enumerate(headers)}
     # Each index's header ids renumbered; the extra last entry maps "no header" (-1) to -1.
@@ -835,7 +801,7 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
     _check(
         len(posting_passages) == 0 or int(posting_passages.max()) < len(passages), "postings point past the passages"
     )
-    index = Index(
+    return Index(
         documents=documents,
         document_texts=texts,
         passages=passages,
@@ -851,9 +817,8 @@ def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
         skipped=[Skipped(doc_id, reason) for doc_id, reason in header["skipped"]],
         passage_document=arrays["passage_document"],
         file_stamps=_StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"]),
+        saved_form=(header, arrays),
     )
-    index._saved = (header, arrays)
-    return index
 
 
 def _check(condition: bool, problem: str) -> None:

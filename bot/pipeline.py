@@ -63,37 +63,41 @@ def chunk_and_encode(
     progress: bool = False,
     parallel_min_chars: int = PARALLEL_MIN_CHARS,
     batch_chars: int = BATCH_CHARS,
-) -> tuple[list[list[Passage]], Encoded]:
-    """Each document's passages, and all passages' term ids (in parallel for a large corpus)."""
+) -> tuple[list[list[Span]], Encoded]:
+    """Each document's passages as spans of its text, and all passages' term ids (in parallel for
+    a large corpus). No Passage object outlives its tokenizing: a million of them, each with a
+    copy of its text, would hold more memory than the index."""
     shown = progress and len(documents) >= PROGRESS_MIN_DOCUMENTS
     bar = tqdm(total=len(documents), desc="indexing", unit="doc", disable=None if shown else True)
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or sum(len(document.text) for document in documents) < parallel_min_chars:
-        analyzer = Analyzer(aliases)
-        chunks = []
-        for document in documents:
-            chunks.append(chunk(document.doc_id, document.text, chunking))
-            bar.update()
+        spans: list[list[Span]] = []
+
+        def passages() -> Iterable[Passage]:
+            for document in documents:
+                chunked = chunk(document.doc_id, document.text, chunking)
+                spans.append([span_of(passage) for passage in chunked])
+                bar.update()
+                yield from chunked
+
+        encoded = encode(passages(), Analyzer(aliases))
         bar.close()
-        return chunks, encode((passage for passages in chunks for passage in passages), analyzer)
+        return spans, encoded
     batches = list(_batches(documents, batch_chars))
-    chunks, parts = [], []
+    spans, parts = [], []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(aliases,)) as pool:
         jobs = [[(document.doc_id, document.text) for document in batch] for batch in batches]
-        results = pool.map(_chunk_and_encode_batch, jobs, [chunking] * len(jobs))
-        for batch, (spans, part) in zip(batches, results, strict=True):
-            for document, document_spans in zip(batch, spans, strict=True):
-                chunks.append([_passage(document, span) for span in document_spans])
+        for batch, (batch_spans, part) in zip(batches, pool.map(_chunk_and_encode_batch, jobs, [chunking] * len(jobs))):
+            spans.extend(batch_spans)
             parts.append(part)
             bar.update(len(batch))
     bar.close()
-    return chunks, merge(parts)
+    return spans, merge(parts)
 
 
-def _passage(document: Document, span: Span) -> Passage:
-    ordinal, start, end, header = span
-    return Passage(document.doc_id, ordinal, document.text[start:end], (start, end), header)
+def span_of(passage: Passage) -> Span:
+    return (passage.ordinal, passage.span[0], passage.span[1], passage.header)
 
 
 def merge(parts: Sequence[Encoded]) -> Encoded:
@@ -154,5 +158,5 @@ def _chunk_and_encode_batch(
 ) -> tuple[list[list[Span]], Encoded]:
     assert _worker_analyzer is not None
     chunks = [chunk(doc_id, text, chunking) for doc_id, text in documents]
-    spans = [[(p.ordinal, p.span[0], p.span[1], p.header) for p in passages] for passages in chunks]
+    spans = [[span_of(passage) for passage in passages] for passages in chunks]
     return spans, encode((passage for passages in chunks for passage in passages), _worker_analyzer)

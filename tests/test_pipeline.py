@@ -30,12 +30,12 @@ def documents() -> list[Document]:
 
 def test_parallel_chunking_and_encoding_equals_one_process() -> None:
     aliases = (AliasGroup(("Turkey", "Türkiye")),)
-    alone_chunks, alone = chunk_and_encode(documents(), ChunkingSettings(), aliases, parallel_min_chars=10**12)
-    spread_chunks, spread = chunk_and_encode(
+    alone_spans, alone = chunk_and_encode(documents(), ChunkingSettings(), aliases, parallel_min_chars=10**12)
+    spread_spans, spread = chunk_and_encode(
         documents(), ChunkingSettings(), aliases, parallel_min_chars=0, batch_chars=5000
     )
     assert len(documents()) > 20, "enough documents for several batches of 5000 characters"
-    assert spread_chunks == alone_chunks
+    assert spread_spans == alone_spans
     assert spread.vocabulary == alone.vocabulary
     assert np.array_equal(spread.terms, alone.terms)
     assert np.array_equal(spread.lengths, alone.lengths)
