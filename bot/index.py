@@ -351,6 +351,60 @@ def assemble(
     passages = [span for document_spans in spans for span in document_spans]
     headers = sorted({header for _, _, _, header in passages} - {""})
     header_ids = {header: i for i, header in enumerate(headers)}
+    passage_columns = {
+        "passage_ordinal": np.fromiter((ordinal for ordinal, _, _, _ in passages), np.int32, len(passages)),
+        "passage_span": np.fromiter(
+            (i for _, start, end, _ in passages for i in (start, end)), np.int64, 2 * len(passages)
+        ),
+        "passage_header": np.fromiter((header_ids.get(h, -1) for _, _, _, h in passages), np.int32, len(passages)),
+    }
+    strings = (
+        (d.doc_id for d in documents),
+        (d.title for d in documents),
+        (d.url or "" for d in documents),
+        file_stamps if len(file_stamps) else [""] * len(documents),
+        (d.text for d in documents),
+    )
+    header = _header(
+        settings_fingerprint,
+        corpus_fingerprint,
+        headers,
+        {str(i): [list(pair) for pair in d.metadata] for i, d in enumerate(documents) if d.metadata},
+        skipped,
+    )
+    packed = {name: _pack(texts) for name, texts in zip(_PACKED, strings, strict=True)}
+    return _weighted(header, encoded, counts, passage_columns, packed, search)
+
+
+def _header(
+    settings_fingerprint: str,
+    corpus_fingerprint: str,
+    table_headers: list[str],
+    metadata: dict[str, list],
+    skipped: Sequence[Skipped],
+) -> dict:
+    """The JSON header of a saved index: what is not an array."""
+    return {
+        "format": INDEX_FORMAT,
+        "settings_fingerprint": settings_fingerprint,
+        "corpus_fingerprint": corpus_fingerprint,
+        "table_headers": table_headers,
+        "metadata": metadata,
+        "skipped": [[s.doc_id, s.reason] for s in skipped],
+    }
+
+
+def _weighted(
+    header: dict,
+    encoded: Encoded,
+    counts: np.ndarray,
+    passage_columns: dict[str, np.ndarray],
+    packed: dict[str, tuple[np.ndarray, np.ndarray]],
+    search: SearchSettings,
+) -> Index:
+    """The index of documents (`counts` passages each, described by `passage_columns` and the
+    `packed` strings) whose passages' term ids are `encoded`: BM25 weights computed, in the arrays
+    it is saved as."""
     first_passages = np.zeros(len(counts), dtype=np.int64)
     np.cumsum(counts[:-1], out=first_passages[1:])
     offsets, posting_passages, posting_weights, posting_tf, idf = _weights(
@@ -365,34 +419,12 @@ def assemble(
         "doc_len": encoded.lengths.astype(np.int32),
         "vocabulary": np.frombuffer("\n".join(encoded.vocabulary).encode("utf-8"), dtype=np.uint8),
         "passage_document": np.repeat(np.arange(len(counts), dtype=np.int32), counts),
-        "passage_ordinal": np.fromiter((ordinal for ordinal, _, _, _ in passages), np.int32, len(passages)),
-        "passage_span": np.fromiter(
-            (i for _, start, end, _ in passages for i in (start, end)), np.int64, 2 * len(passages)
-        ),
-        "passage_header": np.fromiter((header_ids.get(h, -1) for _, _, _, h in passages), np.int32, len(passages)),
+        **passage_columns,
         "document_first_passage": first_passages,
         "document_passage_count": counts,
     }
-    for name, strings in zip(
-        _PACKED,
-        (
-            (d.doc_id for d in documents),
-            (d.title for d in documents),
-            (d.url or "" for d in documents),
-            file_stamps if len(file_stamps) else [""] * len(documents),
-            (d.text for d in documents),
-        ),
-        strict=True,
-    ):
-        arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _pack(strings)
-    header = {
-        "format": INDEX_FORMAT,
-        "settings_fingerprint": settings_fingerprint,
-        "corpus_fingerprint": corpus_fingerprint,
-        "table_headers": headers,
-        "metadata": {str(i): [list(pair) for pair in d.metadata] for i, d in enumerate(documents) if d.metadata},
-        "skipped": [[s.doc_id, s.reason] for s in skipped],
-    }
+    for name, (blob, offsets_of) in packed.items():
+        arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = blob, offsets_of
     return _from_saved(header, arrays)
 
 
@@ -562,39 +594,15 @@ def combine(
                 metadata[str(placed + int(position) - start)] = pairs
         parts.append(Encoded(source.vocabulary, source.passage_terms(first, last - first), source.doc_len[first:last]))
         placed += stop - start
-    encoded = merge(parts)
-    counts = _joined(columns["document_passage_count"], np.int64)
-    first_passages = np.zeros(len(counts), dtype=np.int64)
-    np.cumsum(counts[:-1], out=first_passages[1:])
-    offsets, posting_passages, posting_weights, posting_tf, idf = _weights(
-        encoded.terms, encoded.lengths.astype(np.int64), len(encoded.vocabulary), search
-    )
-    arrays = {
-        "offsets": offsets,
-        "posting_passages": posting_passages,
-        "posting_weights": posting_weights,
-        "posting_tf": posting_tf,
-        "idf": idf,
-        "doc_len": encoded.lengths.astype(np.int32),
-        "vocabulary": np.frombuffer("\n".join(encoded.vocabulary).encode("utf-8"), dtype=np.uint8),
-        "passage_document": np.repeat(np.arange(len(counts), dtype=np.int32), counts),
+    header = _header(settings_fingerprint, corpus_fingerprint, headers, metadata, skipped)
+    passage_columns = {
         "passage_ordinal": _joined(columns["passage_ordinal"], np.int32),
         "passage_span": _joined(columns["passage_span"], np.int64),
         "passage_header": _joined(columns["passage_header"], np.int32),
-        "document_first_passage": first_passages,
-        "document_passage_count": counts,
     }
-    for name, pieces in packed.items():
-        arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = _join_packed(pieces)
-    header = {
-        "format": INDEX_FORMAT,
-        "settings_fingerprint": settings_fingerprint,
-        "corpus_fingerprint": corpus_fingerprint,
-        "table_headers": headers,
-        "metadata": metadata,
-        "skipped": [[s.doc_id, s.reason] for s in skipped],
-    }
-    return _from_saved(header, arrays)
+    joined = {name: _join_packed(pieces) for name, pieces in packed.items()}
+    counts = _joined(columns["document_passage_count"], np.int64)
+    return _weighted(header, merge(parts), counts, passage_columns, joined, search)
 
 
 def _joined(pieces: list[np.ndarray], dtype: type) -> np.ndarray:
