@@ -39,6 +39,7 @@ from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 INDEX_FORMAT = 2
 INDEX_FILE = "citebot-index.npz"
+COMPILED_SEARCH_MIN_POSTINGS = 1_000_000  # from here on, searching runs compiled (bot.maxscore)
 _DECODE_AT_ONCE = 64 * 1024 * 1024  # bytes of ASCII strings decoded as one string when iterated
 _DECODED_TEXTS = 256  # document texts of a loaded index kept decoded, for passages asked for again
 
@@ -214,7 +215,8 @@ class Index:
         Exact top k without reading every posting (MaxScore): terms are added rarest-weight
         first; once the k-th best partial score beats what all the remaining terms could add at
         most, no passage outside the candidates so far can reach the top k, and the remaining
-        terms are only looked up for the candidates that still can.
+        terms are only looked up for the candidates that still can. Past a million postings the
+        same search runs compiled, a passage at a time (bot.maxscore).
         """
         counted = query_tokens.items() if isinstance(query_tokens, Mapping) else ((t, 1) for t in query_tokens)
         counts: dict[int, float] = {}
@@ -222,12 +224,14 @@ class Index:
             term_id = self.term_ids.get(term)
             if term_id is not None:
                 counts[term_id] = counts.get(term_id, 0) + count
-        if not counts:
+        if not counts or k <= 0:
             return []
         bounds, lowest = self._weight_bounds
         # Pruning needs weights that only add: with BM25Okapi's IDF floor below zero (a tiny corpus
         # where most terms are everywhere) a weight can be negative, and every posting is read.
         prune = all(lowest[t] >= 0 for t in counts)
+        if len(self.posting_passages) >= COMPILED_SEARCH_MIN_POSTINGS:
+            return self._compiled_search(counts, bounds, prune, k)
         order = sorted(counts, key=lambda t: -bounds[t] * counts[t])
         left = np.cumsum([bounds[t] * counts[t] for t in order][::-1])[::-1].tolist() + [0.0]  # still to add
         scores = self._score_buffer()
@@ -264,6 +268,23 @@ class Index:
             candidates, candidate_scores = candidates[within], candidate_scores[within]
         ranked = np.lexsort((candidates, -candidate_scores))[:k]
         return [Hit(int(candidates[i]), float(candidate_scores[i])) for i in ranked]
+
+    def _compiled_search(self, counts: dict[int, float], bounds: list[float], prune: bool, k: int) -> list[Hit]:
+        from . import maxscore  # numba: loaded only for an index large enough to gain from it
+
+        order = sorted(counts, key=lambda t: (bounds[t] * counts[t], t))
+        passages, scores = maxscore.top_k(
+            self.offsets,
+            self.posting_passages,
+            self.posting_weights,
+            np.array(order, dtype=np.int64),
+            np.array([counts[t] for t in order], dtype=np.float64),
+            np.array([bounds[t] * counts[t] for t in order], dtype=np.float64),
+            k,
+            prune,
+        )
+        ranked = np.lexsort((passages, -scores))
+        return [Hit(int(passages[i]), float(scores[i])) for i in ranked]
 
     def _kth_best(self, scores: np.ndarray, touched: list[np.ndarray], k: int) -> float:
         """A lower bound of the k-th best score among the passages touched so far (-inf if fewer).

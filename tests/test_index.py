@@ -192,6 +192,13 @@ def expected_ranking(scores: np.ndarray, token_sets: list[set[str]], query: list
     return [int(i) for i in order if token_sets[i] & set(query)]
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def either_search(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a search test both ways: with numpy (small indexes) and compiled (bot.maxscore, large ones)."""
+    monkeypatch.setattr(index_module, "COMPILED_SEARCH_MIN_POSTINGS", 0 if request.param == "compiled" else 1 << 62)
+
+
+@pytest.mark.usefixtures("either_search")
 @pytest.mark.parametrize("search", PARAMETERS[:3], ids=lambda s: f"k1={s.k1},b={s.b},eps={s.epsilon}")
 def test_search_ranks_every_match_as_rank_bm25_does(documents: list[Document], search: SearchSettings) -> None:
     built, analyzer = build_index(documents, search)
@@ -203,6 +210,7 @@ def test_search_ranks_every_match_as_rank_bm25_does(documents: list[Document], s
         np.testing.assert_allclose([h.score for h in hits], scores[[h.passage for h in hits]], atol=1e-5)
 
 
+@pytest.mark.usefixtures("either_search")
 @pytest.mark.parametrize("k", [1, 3, 10])
 def test_search_top_k_has_the_best_scores_in_order(documents: list[Document], k: int) -> None:
     built, analyzer = build_index(documents)
@@ -218,6 +226,7 @@ def test_search_top_k_has_the_best_scores_in_order(documents: list[Document], k:
             assert a.score > b.score or (a.score == b.score and a.passage < b.passage)
 
 
+@pytest.mark.usefixtures("either_search")
 def test_a_weighted_query_scores_each_term_times_its_weight(documents: list[Document]) -> None:
     """A follow-up's remembered words count less: weight w adds w × the term's BM25 score."""
     built, analyzer = build_index(documents)
@@ -238,6 +247,7 @@ def identical_documents(count: int) -> list[Document]:
     return [Document(f"d{i:03d}", "t", text, Path(f"d{i:03d}")) for i, text in enumerate(texts)]
 
 
+@pytest.mark.usefixtures("either_search")
 def test_search_top_k_breaks_ties_at_the_cut_by_passage_order() -> None:
     built, analyzer = build_index(identical_documents(200))
     bm25, token_sets = reference(built, analyzer, SearchSettings())
@@ -247,6 +257,7 @@ def test_search_top_k_breaks_ties_at_the_cut_by_passage_order() -> None:
             assert [h.passage for h in built.search(query, k)] == expected_ranking(scores, token_sets, query)[:k]
 
 
+@pytest.mark.usefixtures("either_search")
 def test_search_returns_a_match_whose_score_is_not_positive() -> None:
     # "apple" is in 2 of 3 passages: its IDF is floored at epsilon × a negative mean IDF.
     texts = ["Apple banana.", "Apple banana.", "Cherry."]
@@ -265,6 +276,7 @@ def test_search_returns_a_match_whose_score_is_not_positive() -> None:
     assert [h.passage for h in built.search(analyzer.tokens("cherry"), 5)] == [2]
 
 
+@pytest.mark.usefixtures("either_search")
 def test_search_with_zero_epsilon_returns_a_zero_score_match(documents: list[Document]) -> None:
     built, analyzer = build_index(documents, SearchSettings(epsilon=0.0))
     [common] = analyzer.tokens(COMMON_WORD)
@@ -746,6 +758,7 @@ def test_a_read_only_index_folder_still_answers_with_a_notice(tmp_path: Path) ->
         folder.chmod(0o755)
 
 
+@pytest.mark.usefixtures("either_search")
 def test_search_that_stops_reading_common_postings_early_still_finds_the_exact_top_k() -> None:
     # Every passage has common words; few have the rare ones, so after the rare terms no passage
     # outside them can reach the top k and the common terms are only looked up (MaxScore).
