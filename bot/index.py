@@ -39,6 +39,7 @@ from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 INDEX_FORMAT = 2
 INDEX_FILE = "citebot-index.npz"
+_WEIGHING_SLICE = 1 << 22  # postings weighed at a time
 COMPILED_SEARCH_MIN_POSTINGS = 1_000_000  # from here on, searching runs compiled (bot.maxscore)
 _DECODE_AT_ONCE = 64 * 1024 * 1024  # bytes of ASCII strings decoded as one string when iterated
 _DECODED_TEXTS = 256  # document texts of a loaded index kept decoded, for passages asked for again
@@ -380,11 +381,11 @@ def assemble(
         "passage_header": np.fromiter((header_ids.get(h, -1) for _, _, _, h in passages), np.int32, len(passages)),
     }
     strings = (
-        (d.doc_id for d in documents),
-        (d.title for d in documents),
-        (d.url or "" for d in documents),
+        [d.doc_id for d in documents],
+        [d.title for d in documents],
+        [d.url or "" for d in documents],
         file_stamps if len(file_stamps) else [""] * len(documents),
-        (d.text for d in documents),
+        [d.text for d in documents],
     )
     header = _header(
         settings_fingerprint,
@@ -466,9 +467,11 @@ def _weights(
     ).tocsc()
     matrix.sum_duplicates()
     offsets = matrix.indptr.astype(np.int64)
-    posting_passages = matrix.indices.astype(np.int32)
+    posting_passages = matrix.indices.astype(np.int32, copy=False)
+    posting_tf = matrix.data.astype(np.int32)
+    del matrix
     document_frequency = np.diff(offsets)
-    posting_terms = np.repeat(np.arange(vocabulary_size, dtype=np.int64), document_frequency)
+    posting_terms = np.repeat(np.arange(vocabulary_size, dtype=np.int32), document_frequency)
 
     # rank_bm25.BM25Okapi._calc_idf: negative IDFs are floored at epsilon × the mean raw IDF.
     idf = np.log(corpus_size - document_frequency + 0.5) - np.log(document_frequency + 0.5)
@@ -476,10 +479,24 @@ def _weights(
         floor = params.epsilon * (math.fsum(idf.tolist()) / vocabulary_size)
         idf = np.where(idf < 0, floor, idf)
     average_length = lengths.sum() / corpus_size if corpus_size else 0.0
-    tf = matrix.data.astype(np.float64)
-    length_norm = params.k1 * (1 - params.b + params.b * lengths[posting_passages] / (average_length or 1.0))
-    weights = idf[posting_terms] * (tf * (params.k1 + 1) / (tf + length_norm))
-    return offsets, posting_passages, weights.astype(np.float32), matrix.data.astype(np.int32), idf
+    passage_lengths = lengths.astype(np.float64)
+    weights = np.empty(len(posting_tf), dtype=np.float32)
+    # idf × tf·(k1+1) / (tf + k1·(1 − b + b·length/average)), as rank-bm25 computes it, in float64
+    # a slice of postings at a time: a million passages' whole temporaries would take gigabytes.
+    for start in range(0, len(weights), _WEIGHING_SLICE):
+        stop = start + _WEIGHING_SLICE
+        tf = posting_tf[start:stop].astype(np.float64)
+        denominator = passage_lengths[posting_passages[start:stop]]
+        denominator *= params.b
+        denominator /= average_length or 1.0
+        denominator += 1 - params.b
+        denominator *= params.k1
+        denominator += tf
+        tf *= params.k1 + 1
+        tf /= denominator
+        tf *= idf[posting_terms[start:stop]]
+        weights[start:stop] = tf
+    return offsets, posting_passages, weights, posting_tf, idf
 
 
 def save(index: Index, folder: Path) -> Path:
@@ -642,12 +659,17 @@ def _join_packed(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     return blob, np.concatenate(offsets)
 
 
-def _pack(strings: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Strings as one UTF-8 byte array and the byte offsets where each begins (and the last ends)."""
-    encoded = [text.encode("utf-8") for text in strings]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(item) for item in encoded], out=offsets[1:])
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+def _pack(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as one UTF-8 byte array and the byte offsets where each begins (and the last ends).
+
+    Written into one buffer of the final size (an ASCII string's length is its size in bytes),
+    so packing a corpus's texts holds them twice, not three times (strings, bytes, joined)."""
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum([len(text) if text.isascii() else len(text.encode("utf-8")) for text in strings], out=offsets[1:])
+    blob = bytearray(int(offsets[-1]))
+    for text, start, end in zip(strings, offsets[:-1].tolist(), offsets[1:].tolist()):
+        blob[start:end] = text.encode("utf-8")
+    return np.frombuffer(blob, dtype=np.uint8), offsets
 
 
 class _StoredStrings(Sequence[str]):
