@@ -86,6 +86,110 @@ def american_spelling(word: str) -> str:
     return word
 
 
+# A nation's adjective is searched as its name ("Turkish cities" finds "cities of Türkiye"): the
+# words people ask with and the words documents state facts with differ in exactly this way.
+# Word → name; plurals and the alias groups follow, as both go through the stemmer first.
+# Left out: adjectives that are everyday words too (polish, english).
+DEMONYMS = {
+    "afghan": "afghanistan",
+    "albanian": "albania",
+    "algerian": "algeria",
+    "american": "america",
+    "argentine": "argentina",
+    "argentinian": "argentina",
+    "armenian": "armenia",
+    "australian": "australia",
+    "austrian": "austria",
+    "azerbaijani": "azerbaijan",
+    "bahraini": "bahrain",
+    "bangladeshi": "bangladesh",
+    "belarusian": "belarus",
+    "belgian": "belgium",
+    "bosnian": "bosnia",
+    "brazilian": "brazil",
+    "british": "britain",
+    "bulgarian": "bulgaria",
+    "canadian": "canada",
+    "chilean": "chile",
+    "chinese": "china",
+    "colombian": "colombia",
+    "croatian": "croatia",
+    "cuban": "cuba",
+    "cypriot": "cyprus",
+    "czech": "czechia",
+    "danish": "denmark",
+    "dutch": "netherlands",
+    "egyptian": "egypt",
+    "emirati": "emirates",
+    "estonian": "estonia",
+    "ethiopian": "ethiopia",
+    "european": "europe",
+    "finnish": "finland",
+    "french": "france",
+    "georgian": "georgia",
+    "german": "germany",
+    "greek": "greece",
+    "hungarian": "hungary",
+    "icelandic": "iceland",
+    "indian": "india",
+    "indonesian": "indonesia",
+    "iranian": "iran",
+    "iraqi": "iraq",
+    "irish": "ireland",
+    "israeli": "israel",
+    "italian": "italy",
+    "japanese": "japan",
+    "jordanian": "jordan",
+    "kazakh": "kazakhstan",
+    "kazakhstani": "kazakhstan",
+    "kenyan": "kenya",
+    "korean": "korea",
+    "kuwaiti": "kuwait",
+    "kyrgyz": "kyrgyzstan",
+    "latvian": "latvia",
+    "lebanese": "lebanon",
+    "libyan": "libya",
+    "lithuanian": "lithuania",
+    "malaysian": "malaysia",
+    "maltese": "malta",
+    "mexican": "mexico",
+    "moldovan": "moldova",
+    "mongolian": "mongolia",
+    "moroccan": "morocco",
+    "nepalese": "nepal",
+    "nigerian": "nigeria",
+    "norwegian": "norway",
+    "omani": "oman",
+    "pakistani": "pakistan",
+    "palestinian": "palestine",
+    "peruvian": "peru",
+    "filipino": "philippines",
+    "portuguese": "portugal",
+    "qatari": "qatar",
+    "romanian": "romania",
+    "russian": "russia",
+    "serbian": "serbia",
+    "singaporean": "singapore",
+    "slovak": "slovakia",
+    "slovenian": "slovenia",
+    "spanish": "spain",
+    "sudanese": "sudan",
+    "swedish": "sweden",
+    "swiss": "switzerland",
+    "syrian": "syria",
+    "tajik": "tajikistan",
+    "thai": "thailand",
+    "tunisian": "tunisia",
+    "turkish": "turkey",
+    "turkmen": "turkmenistan",
+    "ukrainian": "ukraine",
+    "uzbek": "uzbekistan",
+    "venezuelan": "venezuela",
+    "vietnamese": "vietnam",
+    "yemeni": "yemen",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class AliasGroup:
     """Spellings of one name; every spelling is indexed and searched as the first one."""
@@ -99,6 +203,7 @@ class Analyzer:
     def __init__(self, alias_groups: Sequence[AliasGroup] = ()) -> None:
         self._stemmer = Stemmer.Stemmer("english")
         self._stem_cache: dict[str, str] = {}
+        self._nations = {self._plain_stem(adjective): self._plain_stem(name) for adjective, name in DEMONYMS.items()}
         # Each alias spelling as a tuple of stems → the canonical spelling's stems.
         self._aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
         for group in alias_groups:
@@ -115,8 +220,12 @@ class Analyzer:
         return [cache.get(word) or self._stem(word) for word in folded_words if word not in STOPWORDS]
 
     def _stem(self, word: str) -> str:
-        stem = self._stem_cache[word] = self._stemmer.stemWord(american_spelling(word))
+        stem = self._plain_stem(word)
+        stem = self._stem_cache[word] = self._nations.get(stem, stem)
         return stem
+
+    def _plain_stem(self, word: str) -> str:
+        return self._stemmer.stemWord(american_spelling(word))
 
     def tokens(self, text: str) -> list[str]:
         """The tokens BM25 indexes and searches for text (passage or question alike)."""

@@ -305,3 +305,23 @@ def test_hard_wrapped_prose_is_joined_into_sentences() -> None:
         "- a pure parser",
         "- a serializer",
     ]
+
+
+@pytest.mark.parametrize(
+    ("adjective", "name"),
+    [("Turkish", "Turkey"), ("Armenians", "Armenia"), ("Azerbaijani", "Azerbaijan"), ("french", "France")],
+)
+def test_a_nation_s_adjective_is_searched_as_its_name(adjective: str, name: str) -> None:
+    analyzer = Analyzer()
+    assert analyzer.tokens(adjective) == analyzer.tokens(name)
+
+
+def test_a_nation_s_adjective_joins_its_name_s_alias_group() -> None:
+    analyzer = Analyzer([TURKEY])
+    assert analyzer.tokens("Turkish consulates") == analyzer.tokens("Türkiye's consulates")
+
+
+def test_everyday_words_are_not_read_as_nations() -> None:
+    analyzer = Analyzer()
+    assert analyzer.tokens("polish the brass") != analyzer.tokens("Poland the brass")
+    assert analyzer.tokens("in English") != analyzer.tokens("in England")
