@@ -63,6 +63,7 @@ _ECHO_FACTOR = 0.3
 _UNTYPED_CONFIDENCE = 0.2  # confidence kept when the answering sentence lacks what the question asks for
 _CONTEXT_WEIGHT = 0.5  # a follow-up's words from earlier turns count this much of its own
 _FAVOURED_BONUS = 0.1  # for a follow-up, the document just cited
+_CATEGORY_WEIGHT = 0.1  # of the word naming the kind of thing asked for ("which cities")
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -148,6 +149,8 @@ def answer(
     weights = _term_weights(query, index) | {  # squared IDFs: half the IDF is a quarter of the weight
         term: weight * _CONTEXT_WEIGHT**2 for term, weight in _term_weights(earlier, index).items()
     }
+    for term in analyzer.tokens(_asked_category(searched)):
+        weights[term] *= _CATEGORY_WEIGHT
     expects = _expected_kind(question)
     best_score = max(hits[0].score, 1e-9)
     first_mentions = _first_mentions(searched, index, analyzer)
@@ -168,6 +171,22 @@ def answer(
     note = "" if answered else "The documents don't seem to answer this. The closest passages:"
     corrected = correction.question if correction else ""
     return Answer(question, answered, round(confidence, 4), cited, note=note, corrected=corrected)
+
+
+# "In which Turkish cities does…": the words between "which"/"what" and the verb or preposition
+# that follows name the kind of thing asked for, which the answer is an instance of ("Istanbul"),
+# not a word it repeats ("cities").
+_CATEGORY = re.compile(
+    r"\b(?:which|what)\s+((?:[^\W\d_]+(?:'s)?\s+)?[^\W\d_]+)\s+"
+    r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|might|"
+    r"about|of|in|on|for|from|with|to|by|at)\b"
+)
+
+
+def _asked_category(question: str) -> str:
+    """The noun naming what kind of thing a which/what question asks for, or ""."""
+    found = _CATEGORY.search(fold(question))
+    return found[1].split()[-1] if found else ""
 
 
 def _expected_kind(question: str) -> int | None:

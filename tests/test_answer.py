@@ -247,3 +247,28 @@ def test_a_sentence_of_the_asked_kind_that_holds_little_of_the_question_does_not
     reply = ask(engine_parts, "Who designed the lighthouse clock tower in Paris?")
     assert "lighthouse" in reply.results[0].text
     assert not reply.answered
+
+
+CONSULATES = """Consulates of Veltria
+
+The northern consulates of Veltria are in Osterburg and Marenhaven, both opened after the trade treaty."""
+
+CITY_HALL = """Quillon city hall
+
+The city hall of Quillon has a consulates desk in the city centre for visiting traders."""
+
+
+def test_the_word_naming_what_is_asked_for_is_not_what_the_answer_repeats():
+    """ "In which cities…": the answer names cities; a sentence that only says "city" does not answer."""
+    analyzer = Analyzer()
+    documents = [_document(name, text) for name, text in [("consulates.txt", CONSULATES), ("city.txt", CITY_HALL)]]
+    documents += [_document("harbour.txt", HARBOUR), _document("gardens.txt", GARDENS)]
+    parts = indexed(documents, analyzer, ChunkingSettings(target_chars=200, max_chars=400))
+    built, _ = parts
+    question = "In which northern cities are there consulates?"
+    scores = built.scores(analyzer.tokens(question))
+    city_hall = next(i for i, p in enumerate(built.passages) if "city hall" in p.text)
+    assert scores.argmax() == city_hall, "BM25 alone prefers the sentence with the word"
+    reply = ask(parts, question)
+    assert reply.results[0].doc_id == "consulates.txt"
+    assert "Osterburg" in reply.results[0].highlight
