@@ -63,6 +63,7 @@ _ECHO_FACTOR = 0.3
 _UNTYPED_CONFIDENCE = 0.2  # confidence kept when the answering sentence lacks what the question asks for
 _CONTEXT_WEIGHT = 0.5  # a follow-up's words from earlier turns count this much of its own
 _FAVOURED_BONUS = 0.1  # for a follow-up, the document just cited
+_SUBJECT_BONUS = 0.1  # for a sentence that opens with what the question is about
 _CATEGORY_WEIGHT = 0.1  # of the word naming the kind of thing asked for ("which cities")
 
 _MONTH = (
@@ -156,7 +157,17 @@ def answer(
     first_mentions = _first_mentions(searched, index, analyzer)
     candidates = sorted(
         (
-            _judge(index, analyzer, hit, weights, expects, best_score, hit.passage in first_mentions, favoured_doc)
+            _judge(
+                index,
+                analyzer,
+                hit,
+                weights,
+                expects,
+                best_score,
+                hit.passage in first_mentions,
+                favoured_doc,
+                tuple(analyzer.tokens(_asked_subject(searched))),
+            )
             for hit in hits
         ),
         key=lambda c: (-c.rank, c.hit.passage),
@@ -187,6 +198,26 @@ def _asked_category(question: str) -> str:
     """The noun naming what kind of thing a which/what question asks for, or ""."""
     found = _CATEGORY.search(fold(question))
     return found[1].split()[-1] if found else ""
+
+
+# "Where does Azerbaijan have a consulate in Iran?": the first word after the question's auxiliary
+# is what the question is about; the sentence that answers usually opens with it too ("Azerbaijan
+# has a consulate in Tabriz", not "Iran has one in Nakhchivan").
+_SUBJECT = re.compile(
+    r"^(?:[^\W\d_]+\s+){0,6}?(?:does|do|did|is|was|are|were|has|have|had|will|would|can|could)\s+"
+    r"(?:the\s+|an?\s+)?([^\W\d_][\w'-]*)"
+)
+_OPENING = re.compile(r"^[\W_]*(?:(?:the|a|an)\s+)?([^\W_][\w'-]*)", re.IGNORECASE)
+
+
+def _asked_subject(question: str) -> str:
+    found = _SUBJECT.search(fold(question))
+    return found[1] if found else ""
+
+
+def _first_word(sentence: str) -> str:
+    found = _OPENING.search(sentence)
+    return found[1] if found else ""
 
 
 def _expected_kind(question: str) -> int | None:
@@ -233,6 +264,7 @@ class _Sentence:
     row_header: str
     terms: frozenset[str]  # of the sentence alone
     terms_with_header: frozenset[str]
+    opening: tuple[str, ...]  # the tokens of its first word (after an article)
     checked: list[bool | None]  # per kind of _EXPECTS: whether the sentence holds one, once asked
 
     def holds(self, kind: int) -> bool:
@@ -282,7 +314,10 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
         row_header = block.header_of(position)
         terms = frozenset(analyzer.tokens(text))
         header_terms = terms.union(analyzer.tokens(row_header)) if row_header else terms
-        sentences.append(_Sentence((start, end), text, row_header, terms, header_terms, [None] * len(_EXPECTS)))
+        opening = tuple(analyzer.tokens(_first_word(text)))
+        sentences.append(
+            _Sentence((start, end), text, row_header, terms, header_terms, opening, [None] * len(_EXPECTS))
+        )
     # The passage's terms are its sentences' (sentences cover its words) and its table header's.
     terms = frozenset(analyzer.tokens(passage.header)).union(*(sentence.terms for sentence in sentences))
     return _PassageTerms(passage, tuple(sentences), terms)
@@ -297,6 +332,7 @@ def _judge(
     best_score: float,
     first_mention: bool,
     favoured_doc: str,
+    subject: tuple[str, ...] = (),
 ) -> _Candidate:
     """Rank a hit by its best sentence: its share of the question's weight, what the question asks
     for (a type bonus), where the thing asked about is first defined, the document just cited."""
@@ -307,7 +343,11 @@ def _judge(
         if sentence.terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
             cover *= _ECHO_FACTOR
         typed = expects is None or sentence.holds(expects)
-        score = cover + _TYPE_BONUS * (expects is not None and typed)
+        score = (
+            cover
+            + _TYPE_BONUS * (expects is not None and typed)
+            + _SUBJECT_BONUS * (bool(subject) and sentence.opening == subject)
+        )
         if score > best[0]:
             best = (score, cover, sentence, typed)
     sentence_score, answer_cover, chosen, typed = best

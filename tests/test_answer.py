@@ -211,7 +211,7 @@ def test_a_question_asking_for_a_number_abstains_when_the_match_has_none(accord_
 
 
 def test_a_follow_up_is_answered_with_its_context_words(engine_parts):
-    """"When was it built?" alone is about the pier (the only thing "built"); after a question
+    """ "When was it built?" alone is about the pier (the only thing "built"); after a question
     about the lighthouse, it is about the lighthouse."""
     built, analyzer = engine_parts
     alone = answer("When was it built?", built, analyzer, AnswerSettings())
@@ -272,3 +272,18 @@ def test_the_word_naming_what_is_asked_for_is_not_what_the_answer_repeats():
     reply = ask(parts, question)
     assert reply.results[0].doc_id == "consulates.txt"
     assert "Osterburg" in reply.results[0].highlight
+
+
+EMBASSIES = """Embassies
+
+Marenca has an embassy in Osterland and a consulate in Quillon. Osterland has an embassy in Marenca and a consulate in Vardos."""
+
+
+def test_the_sentence_that_opens_with_what_the_question_is_about_answers_it():
+    """Both sentences hold every word of the question; the one about Osterland answers it."""
+    analyzer = Analyzer()
+    parts = indexed(
+        [_document("embassies.txt", EMBASSIES), _document("gardens.txt", GARDENS)], analyzer, ChunkingSettings()
+    )
+    reply = ask(parts, "Where does Osterland have an embassy?")
+    assert reply.results[0].highlight.startswith("Osterland has an embassy in Marenca")
