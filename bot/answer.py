@@ -155,6 +155,7 @@ def answer(
     expects = _expected_kind(question)
     best_score = max(hits[0].score, 1e-9)
     first_mentions = _first_mentions(searched, index, analyzer)
+    subject = tuple(analyzer.tokens(_asked_subject(searched)))
     candidates = sorted(
         (
             _judge(
@@ -166,7 +167,7 @@ def answer(
                 best_score,
                 hit.passage in first_mentions,
                 favoured_doc,
-                tuple(analyzer.tokens(_asked_subject(searched))),
+                subject,
             )
             for hit in hits
         ),
@@ -332,7 +333,7 @@ def _judge(
     best_score: float,
     first_mention: bool,
     favoured_doc: str,
-    subject: tuple[str, ...] = (),
+    subject: tuple[str, ...],
 ) -> _Candidate:
     """Rank a hit by its best sentence: its share of the question's weight, what the question asks
     for (a type bonus), where the thing asked about is first defined, the document just cited."""
