@@ -342,9 +342,12 @@ class Citebot:
         self.store.sent_as(reply_id, sent.message_id)
 
     async def _ask(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, question: str) -> Answer:
-        """The engine's answer, with "typing…" shown if it takes longer than telegram.typing_delay."""
+        """The engine's answer, with "typing…" shown if it takes longer than telegram.typing_delay
+        (answered in place, it takes too little for that: see _engine_answer)."""
         if self.settings.typing_delay == 0:
             await _show_typing(context, chat_id)
+        if self._answers_in_place():
+            return self.engine.ask(question, str(chat_id))
         work = asyncio.ensure_future(self._engine_answer(question, str(chat_id)))
         done, _ = await asyncio.wait({work}, timeout=self.settings.typing_delay)
         if not done and self.settings.typing_delay > 0:
@@ -355,9 +358,12 @@ class Citebot:
         """On an index of up to INLINE_ASK_PASSAGES passages answering takes about a millisecond and
         runs right here: handing it to a thread would cost more than it takes. On a larger index it
         runs in a worker thread, so the bot keeps serving other chats meanwhile."""
-        if len(self.engine.index) <= INLINE_ASK_PASSAGES:
+        if self._answers_in_place():
             return self.engine.ask(question, chat)
         return await asyncio.to_thread(self.engine.ask, question, chat)
+
+    def _answers_in_place(self) -> bool:
+        return len(self.engine.index) <= INLINE_ASK_PASSAGES
 
     def _answer_buttons(self, reply_id: int, answer: Answer) -> InlineKeyboardMarkup:
         votes = [
