@@ -260,6 +260,7 @@ _ABBREVIATIONS = frozenset(
     "sgt capt gov sen rep jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[[^\]\n]{1,20}\])*(?=\s+)")
+_NEXT_CHARACTER = re.compile(r"\s*(\S)")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -321,8 +322,8 @@ def _line_sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]
             last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()) or _is_initialism(last_word)
         ):
             continue
-        following = text[match.end() : end].lstrip()
-        if following and following[0].islower():
+        following = _NEXT_CHARACTER.match(text, match.end(), end)
+        if following and following[1].islower():
             continue
         yield from _trimmed(text, sentence_start, match.end())
         sentence_start = match.end()
