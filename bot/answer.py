@@ -64,6 +64,7 @@ _UNTYPED_CONFIDENCE = 0.2  # confidence kept when the answering sentence lacks w
 _CONTEXT_WEIGHT = 0.5  # a follow-up's words from earlier turns count this much of its own
 _FAVOURED_BONUS = 0.1  # for a follow-up, the document just cited
 _SUBJECT_BONUS = 0.1  # for a sentence that opens with what the question is about
+_PAIR_COST = 0.1  # a highlight of two sentences must hold this much more of the question than one
 _CATEGORY_WEIGHT = 0.1  # of the word naming the kind of thing asked for ("which cities")
 
 _MONTH = (
@@ -335,8 +336,10 @@ def _judge(
     favoured_doc: str,
     subject: tuple[str, ...],
 ) -> _Candidate:
-    """Rank a hit by its best sentence: its share of the question's weight, what the question asks
-    for (a type bonus), where the thing asked about is first defined, the document just cited."""
+    """Rank a hit by its best sentence — or two adjacent ones, when together they hold much more
+    of the question ("The Quillon bridge… . It was designed by…") —: its share of the question's
+    weight, what the question asks for (a type bonus), where the thing asked about is first
+    defined, the document just cited."""
     analysis = _passage_terms(index, analyzer, hit.passage)
     best: tuple[float, float, _Sentence | None, bool] = (-1.0, 0.0, None, expects is None)
     for sentence in analysis.sentences:
@@ -352,6 +355,27 @@ def _judge(
         if score > best[0]:
             best = (score, cover, sentence, typed)
     sentence_score, answer_cover, chosen, typed = best
+    span = chosen.span if chosen else (0, len(analysis.passage.text))
+    row_header = chosen.row_header if chosen else ""
+    sentence_terms = chosen.terms if chosen else frozenset()
+    for first, second in zip(analysis.sentences, analysis.sentences[1:]):
+        if first.row_header or second.row_header:  # table rows are read with their header instead
+            continue
+        terms = first.terms | second.terms
+        cover = _coverage(terms, weights)
+        # What the question asks for counts in a sentence that is about the question too.
+        pair_typed = expects is None or any(
+            sentence.holds(expects) and not sentence.terms.isdisjoint(weights) for sentence in (first, second)
+        )
+        score = (
+            cover
+            - _PAIR_COST
+            + _TYPE_BONUS * (expects is not None and pair_typed)
+            + _SUBJECT_BONUS * (bool(subject) and first.opening == subject)
+        )
+        if score > sentence_score and not terms <= weights.keys():
+            sentence_score, answer_cover, typed = score, cover, pair_typed
+            span, row_header, sentence_terms = (first.span[0], second.span[1]), "", terms
     rank = (
         0.4 * max(hit.score, 0.0) / best_score
         + 0.6 * sentence_score
@@ -361,13 +385,13 @@ def _judge(
     return _Candidate(
         hit=hit,
         passage=analysis.passage,
-        sentence=chosen.span if chosen else (0, len(analysis.passage.text)),
-        row_header=chosen.row_header if chosen else "",
+        sentence=span,
+        row_header=row_header,
         answer_cover=answer_cover,
         passage_cover=_coverage(analysis.terms, weights),
         rank=rank,
         passage_terms=analysis.terms,
-        sentence_terms=chosen.terms if chosen else frozenset(),
+        sentence_terms=sentence_terms,
         typed=typed,
     )
 

@@ -76,7 +76,11 @@ def test_highlight_is_the_answering_sentence_of_the_cited_passage(engine_parts):
     top = reply.results[0]
     assert reply.answered
     assert top.doc_id == "harbour.txt"
-    assert top.highlight.startswith("It was designed by the engineer Odile Marchetti")
+    # The question's words are in two sentences: both are the highlight, "It" read with its subject.
+    assert top.highlight == (
+        "The lighthouse on the eastern mole stands 48 metres tall. "
+        "It was designed by the engineer Odile Marchetti and first lit on 3 May 1871."
+    )
     assert top.highlight in top.text
 
 
@@ -287,3 +291,28 @@ def test_the_sentence_that_opens_with_what_the_question_is_about_answers_it():
     )
     reply = ask(parts, "Where does Osterland have an embassy?")
     assert reply.results[0].highlight.startswith("Osterland has an embassy in Marenca")
+
+
+BRIDGES = """Bridges of Veltria
+
+The Quillon footbridge crosses the old canal near the fish market. It was drawn by the architect Ines Valdor in 1888.
+
+The harbour bridge was rebuilt after the storm of 1901. Its towers were drawn by students of the guild school."""
+
+
+def test_two_adjacent_sentences_answer_when_the_question_spans_them():
+    analyzer = Analyzer()
+    documents = [
+        _document("bridges.txt", BRIDGES),
+        _document("harbour.txt", HARBOUR),
+        _document("gardens.txt", GARDENS),
+    ]
+    parts = indexed(documents, analyzer, ChunkingSettings())
+    reply = ask(parts, "Who was the architect of the Quillon footbridge?")
+    assert reply.answered
+    assert reply.results[0].highlight == (
+        "The Quillon footbridge crosses the old canal near the fish market. "
+        "It was drawn by the architect Ines Valdor in 1888."
+    )
+    one = ask(parts, "When was the harbour bridge rebuilt?")  # one sentence holds it all: no second
+    assert one.results[0].highlight == "The harbour bridge was rebuilt after the storm of 1901."
