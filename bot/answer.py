@@ -153,6 +153,8 @@ def answer(
     }
     for term in analyzer.tokens(_asked_category(searched)):
         weights[term] *= _CATEGORY_WEIGHT
+    total = sum(weights.values())
+    weights = {term: weight / total for term, weight in weights.items()}
     expects = _expected_kind(question)
     best_score = max(hits[0].score, 1e-9)
     first_mentions = _first_mentions(searched, index, analyzer)
@@ -254,9 +256,9 @@ def _term_weights(query: Sequence[str], index: Index) -> dict[str, float]:
     }
 
 
-def _coverage(terms: frozenset[str], weights: dict[str, float]) -> float:
-    """Share of the question's term weight that a piece of text contains."""
-    return sum(w for term, w in weights.items() if term in terms) / sum(weights.values())
+def _coverage(terms: frozenset[str], shares: dict[str, float]) -> float:
+    """Share of the question's term weight that a piece of text contains (`shares` sum to 1)."""
+    return sum(share for term, share in shares.items() if term in terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +363,8 @@ def _judge(
     for first, second in zip(analysis.sentences, analysis.sentences[1:]):
         if first.row_header or second.row_header:  # table rows are read with their header instead
             continue
+        if first.terms.isdisjoint(weights) or second.terms.isdisjoint(weights):  # one alone does as well
+            continue
         terms = first.terms | second.terms
         cover = _coverage(terms, weights)
         # What the question asks for counts in a sentence that is about the question too.
@@ -437,7 +441,10 @@ def _near_duplicates(a: frozenset[str], b: frozenset[str]) -> bool:
     if not a or not b:
         return False
     shared = len(a & b)
-    return shared / len(a | b) >= _DUPLICATE_JACCARD or shared / min(len(a), len(b)) >= _DUPLICATE_CONTAINMENT
+    return (
+        shared / (len(a) + len(b) - shared) >= _DUPLICATE_JACCARD
+        or shared / min(len(a), len(b)) >= _DUPLICATE_CONTAINMENT
+    )
 
 
 def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Result:

@@ -52,6 +52,8 @@ _corpus_words: weakref.WeakKeyDictionary[Index, _CorpusWords] = weakref.WeakKeyD
 
 def correct(question: str, index: Index, analyzer: Analyzer) -> Correction | None:
     """The question with unknown words corrected, or None when nothing needed (or had) a correction."""
+    if all(token in index.term_ids for token in analyzer.tokens(question)):
+        return None  # the usual case, found without looking at each word on its own
     replaced: list[tuple[str, str]] = []
     corrected = question
     for match in _QUESTION_WORD.finditer(question):
