@@ -112,44 +112,79 @@ _PIPELINE_CODE = _pipeline_code_digest()
 class Index:
     """Passages, their documents, and BM25Okapi weights stored as postings per term."""
 
-    def __init__(
-        self,
-        *,
-        documents: _StoredDocuments,
-        document_texts: _StoredStrings,
-        passages: _StoredPassages,
-        vocabulary: Sequence[str],
-        offsets: np.ndarray,
-        posting_passages: np.ndarray,
-        posting_weights: np.ndarray,
-        posting_tf: np.ndarray,
-        idf: np.ndarray,
-        doc_len: np.ndarray,
-        settings_fingerprint: str,
-        corpus_fingerprint: str,
-        skipped: Sequence[Skipped],
-        passage_document: np.ndarray,
-        file_stamps: Sequence[str],
-        saved_form: tuple[dict, dict[str, np.ndarray]],
-    ) -> None:
+    def __init__(self, header: dict, arrays: dict[str, np.ndarray]) -> None:
+        """An index from its saved form: the JSON header and the arrays, as `save` writes them
+        (checked to fit together: they may come from a damaged file). Documents and passages are
+        made from the arrays when asked for."""
+        for name in _PACKED:
+            blob, offsets = arrays[f"{name}_blob"], arrays[f"{name}_offsets"]
+            _check(
+                len(offsets) > 0
+                and offsets[0] == 0
+                and offsets[-1] == len(blob)
+                and bool(np.all(np.diff(offsets) >= 0)),
+                f"{name} offsets do not fit their bytes",
+            )
+        metadata = {
+            int(position): tuple((str(key), str(value)) for key, value in pairs)
+            for position, pairs in header["metadata"].items()
+        }
+        documents = _StoredDocuments(arrays, metadata)
+        texts = _StoredStrings(arrays["document_text_blob"], arrays["document_text_offsets"], cache=_DECODED_TEXTS)
+        passages = _StoredPassages(arrays, documents, texts, [str(h) for h in header["table_headers"]])
+        vocabulary = arrays["vocabulary"].tobytes().decode("utf-8").split("\n") if len(arrays["vocabulary"]) else []
+        offsets = arrays["offsets"]
+        posting_passages = arrays["posting_passages"]
+        counts = arrays["document_passage_count"]
+        _check(
+            len(texts) == len(documents) == len(arrays["document_stamp_offsets"]) - 1,
+            "document arrays differ in length",
+        )
+        _check(len(offsets) == len(vocabulary) + 1, "offsets do not match the vocabulary")
+        _check(
+            len(posting_passages) == len(arrays["posting_weights"]) == len(arrays["posting_tf"]) == int(offsets[-1]),
+            "postings are truncated",
+        )
+        _check(len(arrays["doc_len"]) == len(passages) == int(counts.sum()), "passage counts differ")
+        _check(len(arrays["passage_span"]) == 2 * len(passages), "passage spans are truncated")
+        _check(len(arrays["passage_document"]) == len(passages), "passage documents are truncated")
+        _check(
+            len(passages) == 0
+            or 0 <= int(arrays["passage_document"].min()) <= int(arrays["passage_document"].max()) < len(documents),
+            "passages point past the documents",
+        )
+        _check(
+            len(passages) == 0
+            or -1
+            <= int(arrays["passage_header"].min())
+            <= int(arrays["passage_header"].max())
+            < len(header["table_headers"]),
+            "passages point past the table headers",
+        )
+        _check(all(0 <= position < len(documents) for position in metadata), "metadata of documents that do not exist")
+        _check(
+            len(posting_passages) == 0 or int(posting_passages.max()) < len(passages),
+            "postings point past the passages",
+        )
         self.documents = documents
-        self.document_texts = document_texts
+        self.document_texts = texts
         self.passages = passages
         self.vocabulary = vocabulary
-        self.term_ids = {term: i for i, term in enumerate(self.vocabulary)}
+        self.term_ids = {term: i for i, term in enumerate(vocabulary)}
         self.offsets = offsets
         self.posting_passages = posting_passages
-        self.posting_weights = posting_weights
-        self.posting_tf = posting_tf  # term frequencies, so a reindex can reuse unchanged documents' terms
-        self.idf = idf
-        self.doc_len = doc_len
-        self.settings_fingerprint = settings_fingerprint
-        self.corpus_fingerprint = corpus_fingerprint
-        self.skipped = tuple(skipped)
+        self.posting_weights = arrays["posting_weights"]
+        self.posting_tf = arrays["posting_tf"]  # term frequencies, so a reindex can reuse unchanged documents' terms
+        self.idf = arrays["idf"]
+        self.doc_len = arrays["doc_len"]
+        self.settings_fingerprint = header["settings_fingerprint"]
+        self.corpus_fingerprint = header["corpus_fingerprint"]
+        self.skipped = tuple(Skipped(doc_id, reason) for doc_id, reason in header["skipped"])
         self._buffers = threading.local()  # each thread's score buffer for search()
-        self.file_stamps = file_stamps  # see file_stamp()
-        self.passage_document = passage_document
-        self.saved_form = saved_form  # the JSON header and the arrays behind all of the above, as saved
+        # see file_stamp()
+        self.file_stamps = _StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"])
+        self.passage_document = arrays["passage_document"]
+        self.saved_form = (header, arrays)  # the JSON header and the arrays behind all of the above, as saved
 
     @functools.cached_property
     def document_position(self) -> dict[str, int]:
@@ -447,7 +482,7 @@ def _weighted(
     }
     for name, (blob, offsets_of) in packed.items():
         arrays[f"{name}_blob"], arrays[f"{name}_offsets"] = blob, offsets_of
-    return _from_saved(header, arrays)
+    return Index(header, arrays)
 
 
 def _weights(
@@ -788,7 +823,7 @@ def load(folder: Path) -> Index:
         if not isinstance(header, dict) or header.get("format") != INDEX_FORMAT:
             found = header.get("format") if isinstance(header, dict) else None
             raise IndexFileError(f"index {path} is format {found}, this citebot reads {INDEX_FORMAT}")
-        index = _from_saved(header, arrays)
+        index = Index(header, arrays)
     except IndexFileError:
         raise
     except (
@@ -804,72 +839,6 @@ def load(folder: Path) -> Index:
     ) as error:
         raise IndexFileError(f"index {path} is damaged ({type(error).__name__}: {error})") from None
     return index
-
-
-def _from_saved(header: dict, arrays: dict[str, np.ndarray]) -> Index:
-    for name in _PACKED:
-        blob, offsets = arrays[f"{name}_blob"], arrays[f"{name}_offsets"]
-        _check(
-            len(offsets) > 0 and offsets[0] == 0 and offsets[-1] == len(blob) and bool(np.all(np.diff(offsets) >= 0)),
-            f"{name} offsets do not fit their bytes",
-        )
-    metadata = {
-        int(position): tuple((str(key), str(value)) for key, value in pairs)
-        for position, pairs in header["metadata"].items()
-    }
-    documents = _StoredDocuments(arrays, metadata)
-    texts = _StoredStrings(arrays["document_text_blob"], arrays["document_text_offsets"], cache=_DECODED_TEXTS)
-    passages = _StoredPassages(arrays, documents, texts, [str(h) for h in header["table_headers"]])
-    vocabulary = arrays["vocabulary"].tobytes().decode("utf-8").split("\n") if len(arrays["vocabulary"]) else []
-    offsets = arrays["offsets"]
-    posting_passages = arrays["posting_passages"]
-    counts = arrays["document_passage_count"]
-    _check(
-        len(texts) == len(documents) == len(arrays["document_stamp_offsets"]) - 1, "document arrays differ in length"
-    )
-    _check(len(offsets) == len(vocabulary) + 1, "offsets do not match the vocabulary")
-    _check(
-        len(posting_passages) == len(arrays["posting_weights"]) == len(arrays["posting_tf"]) == int(offsets[-1]),
-        "postings are truncated",
-    )
-    _check(len(arrays["doc_len"]) == len(passages) == int(counts.sum()), "passage counts differ")
-    _check(len(arrays["passage_span"]) == 2 * len(passages), "passage spans are truncated")
-    _check(len(arrays["passage_document"]) == len(passages), "passage documents are truncated")
-    _check(
-        len(passages) == 0
-        or 0 <= int(arrays["passage_document"].min()) <= int(arrays["passage_document"].max()) < len(documents),
-        "passages point past the documents",
-    )
-    _check(
-        len(passages) == 0
-        or -1
-        <= int(arrays["passage_header"].min())
-        <= int(arrays["passage_header"].max())
-        < len(header["table_headers"]),
-        "passages point past the table headers",
-    )
-    _check(all(0 <= position < len(documents) for position in metadata), "metadata of documents that do not exist")
-    _check(
-        len(posting_passages) == 0 or int(posting_passages.max()) < len(passages), "postings point past the passages"
-    )
-    return Index(
-        documents=documents,
-        document_texts=texts,
-        passages=passages,
-        vocabulary=vocabulary,
-        offsets=offsets,
-        posting_passages=posting_passages,
-        posting_weights=arrays["posting_weights"],
-        posting_tf=arrays["posting_tf"],
-        idf=arrays["idf"],
-        doc_len=arrays["doc_len"],
-        settings_fingerprint=header["settings_fingerprint"],
-        corpus_fingerprint=header["corpus_fingerprint"],
-        skipped=[Skipped(doc_id, reason) for doc_id, reason in header["skipped"]],
-        passage_document=arrays["passage_document"],
-        file_stamps=_StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"]),
-        saved_form=(header, arrays),
-    )
 
 
 def _check(condition: bool, problem: str) -> None:
