@@ -16,6 +16,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import struct
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +37,8 @@ from .corpus import CorpusFile, Document, Skipped
 from .errors import IndexFileError
 from .pipeline import Encoded, Span, encode, merge, span_of
 from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
+
+log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 2
 INDEX_FILE = "citebot-index.npz"
@@ -266,8 +269,8 @@ class Index:
         # Pruning needs weights that only add: with BM25Okapi's IDF floor below zero (a tiny corpus
         # where most terms are everywhere) a weight can be negative, and every posting is read.
         prune = all(lowest[t] >= 0 for t in counts)
-        if len(self.posting_passages) >= COMPILED_SEARCH_MIN_POSTINGS:
-            return self._compiled_search(counts, bounds, prune, k)
+        if len(self.posting_passages) >= COMPILED_SEARCH_MIN_POSTINGS and (top_k := _compiled_top_k()) is not None:
+            return self._compiled_search(top_k, counts, bounds, prune, k)
         order = sorted(counts, key=lambda t: -bounds[t] * counts[t])
         left = np.cumsum([bounds[t] * counts[t] for t in order][::-1])[::-1].tolist() + [0.0]  # still to add
         scores = self._score_buffer()
@@ -305,11 +308,16 @@ class Index:
         ranked = np.lexsort((candidates, -candidate_scores))[:k]
         return [Hit(int(candidates[i]), float(candidate_scores[i])) for i in ranked]
 
-    def _compiled_search(self, counts: dict[int, float], bounds: list[float], prune: bool, k: int) -> list[Hit]:
-        from . import maxscore  # numba: loaded only for an index large enough to gain from it
-
+    def _compiled_search(
+        self,
+        top_k: Callable[..., tuple[np.ndarray, np.ndarray]],
+        counts: dict[int, float],
+        bounds: list[float],
+        prune: bool,
+        k: int,
+    ) -> list[Hit]:
         order = sorted(counts, key=lambda t: (bounds[t] * counts[t], t))
-        passages, scores = maxscore.top_k(
+        passages, scores = top_k(
             self.offsets,
             self.posting_passages,
             self.posting_weights,
@@ -358,6 +366,18 @@ class Index:
         if buffer is None:
             buffer = self._buffers.scores = np.zeros(len(self.passages), dtype=np.float64)
         return buffer
+
+
+@functools.cache
+def _compiled_top_k() -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:
+    """bot.maxscore's search, loaded (with numba) only for an index large enough to gain from it;
+    None where numba cannot be loaded: the search is then numpy's, slower but the same."""
+    try:
+        from .maxscore import top_k
+    except ImportError as error:
+        log.warning("compiled search unavailable (%s): searching with numpy", error)
+        return None
+    return top_k
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

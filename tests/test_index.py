@@ -7,6 +7,7 @@ import json
 import mmap
 import os
 import random
+import sys
 import zipfile
 from pathlib import Path
 
@@ -137,6 +138,24 @@ def test_scores_equal_rank_bm25(documents: list[Document], search: SearchSetting
     bm25, _ = reference(built, analyzer, search)
     for query in queries(built, analyzer):
         np.testing.assert_allclose(built.scores(query), bm25.get_scores(query), atol=1e-5, err_msg=str(query))
+
+
+def test_without_numba_a_large_index_searches_with_numpy(
+    documents: list[Document], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken numba install costs speed, not answers."""
+    built, analyzer = build_index(documents)
+    query = queries(built, analyzer)[0]
+    expected = built.search(query, 5)
+    monkeypatch.setattr(index_module, "COMPILED_SEARCH_MIN_POSTINGS", 0)
+    monkeypatch.setitem(sys.modules, "numba", None)  # what an import of a missing package finds
+    monkeypatch.delitem(sys.modules, "bot.maxscore", raising=False)
+    index_module._compiled_top_k.cache_clear()
+    try:
+        assert built.search(query, 5) == expected
+        assert "compiled search unavailable" in caplog.text
+    finally:
+        index_module._compiled_top_k.cache_clear()
 
 
 def test_idf_equals_rank_bm25_including_the_epsilon_floor(documents: list[Document]) -> None:
