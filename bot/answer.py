@@ -360,26 +360,10 @@ def _judge(
     span = chosen.span if chosen else (0, len(analysis.passage.text))
     row_header = chosen.row_header if chosen else ""
     sentence_terms = chosen.terms if chosen else frozenset()
-    for first, second in zip(analysis.sentences, analysis.sentences[1:]):
-        if first.row_header or second.row_header:  # table rows are read with their header instead
-            continue
-        if first.terms.isdisjoint(weights) or second.terms.isdisjoint(weights):  # one alone does as well
-            continue
-        terms = first.terms | second.terms
-        cover = _coverage(terms, weights)
-        # What the question asks for counts in a sentence that is about the question too.
-        pair_typed = expects is None or any(
-            sentence.holds(expects) and not sentence.terms.isdisjoint(weights) for sentence in (first, second)
-        )
-        score = (
-            cover
-            - _PAIR_COST
-            + _TYPE_BONUS * (expects is not None and pair_typed)
-            + _SUBJECT_BONUS * (bool(subject) and first.opening == subject)
-        )
-        if score > sentence_score and not terms <= weights.keys():
-            sentence_score, answer_cover, typed = score, cover, pair_typed
-            span, row_header, sentence_terms = (first.span[0], second.span[1]), "", terms
+    pair = _best_pair(analysis.sentences, weights, expects, subject, sentence_score)
+    if pair is not None:
+        sentence_score, answer_cover, typed, span, sentence_terms = pair
+        row_header = ""
     rank = (
         0.4 * max(hit.score, 0.0) / best_score
         + 0.6 * sentence_score
@@ -398,6 +382,41 @@ def _judge(
         sentence_terms=sentence_terms,
         typed=typed,
     )
+
+
+def _best_pair(
+    sentences: Sequence[_Sentence],
+    weights: dict[str, float],
+    expects: int | None,
+    subject: tuple[str, ...],
+    to_beat: float,
+) -> tuple[float, float, bool, tuple[int, int], frozenset[str]] | None:
+    """Two adjacent sentences that together answer better than `to_beat` (the best one alone), as
+    (score, cover, typed, span, terms); None if no pair does. A pair pays _PAIR_COST for its length."""
+    best = None
+    for first, second in zip(sentences, sentences[1:]):
+        if first.row_header or second.row_header:  # table rows are read with their header instead
+            continue
+        if first.terms.isdisjoint(weights) or second.terms.isdisjoint(weights):  # one alone does as well
+            continue
+        terms = first.terms | second.terms
+        if terms <= weights.keys():  # only repeats the question
+            continue
+        cover = _coverage(terms, weights)
+        # What the question asks for counts in a sentence that is about the question too.
+        typed = expects is None or any(
+            part.holds(expects) and not part.terms.isdisjoint(weights) for part in (first, second)
+        )
+        score = (
+            cover
+            - _PAIR_COST
+            + _TYPE_BONUS * (expects is not None and typed)
+            + _SUBJECT_BONUS * (bool(subject) and first.opening == subject)
+        )
+        if score > to_beat:
+            to_beat = score
+            best = (score, cover, typed, (first.span[0], second.span[1]), terms)
+    return best
 
 
 def _collapse_duplicates(candidates: Sequence[_Candidate], k: int) -> list[tuple[_Candidate, tuple[str, ...]]]:
