@@ -47,13 +47,21 @@ def passage_tokens(analyzer: Analyzer, passage: Passage) -> list[str]:
 
 def encode(passages: Iterable[Passage], analyzer: Analyzer) -> Encoded:
     vocabulary: dict[str, int] = {}
+    terms, lengths = _encode_into(vocabulary, passages, analyzer)
+    return Encoded(list(vocabulary), terms, lengths)
+
+
+def _encode_into(
+    vocabulary: dict[str, int], passages: Iterable[Passage], analyzer: Analyzer
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passages' term ids and lengths, numbering new terms on from the end of `vocabulary`."""
     terms = array("i")  # 4 bytes a token, where a list of ints would take 36
     lengths = array("i")
     for passage in passages:
         tokens = passage_tokens(analyzer, passage)
         terms.extend([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
         lengths.append(len(tokens))
-    return Encoded(list(vocabulary), np.frombuffer(terms, dtype=np.int32), np.frombuffer(lengths, dtype=np.int32))
+    return np.frombuffer(terms, dtype=np.int32), np.frombuffer(lengths, dtype=np.int32)
 
 
 def chunk_and_encode(
@@ -85,12 +93,18 @@ def chunk_and_encode(
         return spans, encoded
     batches = list(_batches(documents, batch_chars))
     spans, parts = [], []
+    vocabularies: dict[int, list[str]] = {}  # each worker's terms, in its own numbering
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(aliases,)) as pool:
         jobs = [[(document.doc_id, document.text) for document in batch] for batch in batches]
-        for batch, (batch_spans, part) in zip(batches, pool.map(_chunk_and_encode_batch, jobs, [chunking] * len(jobs))):
+        results = pool.map(_chunk_and_encode_batch, jobs, [chunking] * len(jobs))
+        for batch, (worker, batch_spans, new_terms, terms, lengths) in zip(batches, results):
             spans.extend(batch_spans)
-            parts.append(part)
+            # A worker takes its batches in order, so its new terms arrive in the order it numbered them;
+            # the parts of one worker share its (growing) vocabulary, which merge renumbers once.
+            vocabulary = vocabularies.setdefault(worker, [])
+            vocabulary.extend(new_terms)
+            parts.append(Encoded(vocabulary, terms, lengths))
             bar.update(len(batch))
     bar.close()
     return spans, merge(parts)
@@ -103,8 +117,9 @@ def span_of(passage: Passage) -> Span:
 def merge(parts: Sequence[Encoded]) -> Encoded:
     """One Encoded from several, in order, numbering terms by first appearance as `encode` does.
 
-    Parts may share a vocabulary (the unchanged documents of an earlier index); a term is looked
-    up once per vocabulary, and only terms that actually occur join the merged one.
+    Parts may share a vocabulary (the unchanged documents of an earlier index; the batches of one
+    worker); a term is looked up once per vocabulary, and only terms that actually occur join the
+    merged one.
     """
     vocabulary: dict[str, int] = {}
     mappings: dict[int, np.ndarray] = {}  # id(part vocabulary) → its term ids renumbered, -1 until seen
@@ -146,6 +161,7 @@ def _batches(documents: Sequence[Document], batch_chars: int) -> Iterable[list[D
 
 
 _worker_analyzer: Analyzer | None = None
+_worker_vocabulary: dict[str, int] = {}  # numbers terms across all of this worker's batches
 
 
 def _start_worker(aliases: Sequence[AliasGroup]) -> None:
@@ -155,8 +171,15 @@ def _start_worker(aliases: Sequence[AliasGroup]) -> None:
 
 def _chunk_and_encode_batch(
     documents: list[tuple[str, str]], chunking: ChunkingSettings
-) -> tuple[list[list[Span]], Encoded]:
+) -> tuple[int, list[list[Span]], list[str], np.ndarray, np.ndarray]:
+    """A batch's spans and term ids, with the terms this worker had not numbered before: sending
+    only those, rather than the batch's whole vocabulary, spares pickling and merging each term
+    once per batch."""
     assert _worker_analyzer is not None
     chunks = [chunk(doc_id, text, chunking) for doc_id, text in documents]
     spans = [[span_of(passage) for passage in passages] for passages in chunks]
-    return spans, encode((passage for passages in chunks for passage in passages), _worker_analyzer)
+    known = len(_worker_vocabulary)
+    terms, lengths = _encode_into(
+        _worker_vocabulary, (passage for passages in chunks for passage in passages), _worker_analyzer
+    )
+    return os.getpid(), spans, list(_worker_vocabulary)[known:], terms, lengths
