@@ -65,8 +65,15 @@ def main() -> None:
     unknown = set(args.corpora) - {"seed", "debian", "synth"}
     if unknown:
         parser.error(f"unknown corpus: {', '.join(sorted(unknown))}")
+    corpora = args.corpora or ["seed", "debian"]
+    needed = [SHARED / "queries.txt"]
+    if {"debian", "synth"} & set(corpora):  # synth draws its words from Debian's
+        needed.append(SHARED / "debian.jsonl.gz")
+    missing = [str(path) for path in needed if not path.is_file()]
+    if missing:
+        sys.exit(f"the benchmark needs the shared bench files beside the project: missing {', '.join(missing)}")
     rows = []
-    for name in args.corpora or ["seed", "debian"]:
+    for name in corpora:
         command = [sys.executable, __file__, "--measure", name, "--synth-passages", str(args.synth_passages)]
         command += ["--queries", str(args.queries), "--reference-queries", str(args.reference_queries)]
         print(f"measuring {name}…", file=sys.stderr, flush=True)
