@@ -78,8 +78,11 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_QUOTATION = re.compile(r"[\"“«„][^\"“”«»„]{3,}?\s[^\"“”«»„]{3,}[\"”»“]")  # of two words or more
+
 # What a question asks for, by its opening words; the sentence that answers tends to contain it.
 _EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"\b(?:which|what) (?:[^\W\d_]+ )?(?:quote|quotation|saying|slogan|motto)s?\b"), _QUOTATION),
     (re.compile(r"\b(?:when|since when|what year|which year|what date|what day|in what year)\b"), _DATE),
     (
         re.compile(
@@ -272,7 +275,7 @@ class _Sentence:
     checked: list[bool | None]  # per kind of _EXPECTS: whether the sentence holds one, once asked
 
     def holds(self, kind: int) -> bool:
-        """Whether the sentence holds what _EXPECTS[kind] looks for (a date, a number, a name)."""
+        """Whether the sentence holds what _EXPECTS[kind] looks for (a quotation, a date, a number, a name)."""
         found = self.checked[kind]
         if found is None:
             found = self.checked[kind] = _EXPECTS[kind][1].search(self.text) is not None

@@ -316,3 +316,18 @@ def test_two_adjacent_sentences_answer_when_the_question_spans_them():
     )
     one = ask(parts, "When was the harbour bridge rebuilt?")  # one sentence holds it all: no second
     assert one.results[0].highlight == "The harbour bridge was rebuilt after the storm of 1901."
+
+
+SAYINGS = """Fishermen of Veltria
+
+The fishermen of Veltria mend their nets on the northern pier every evening. Old fishermen of Veltria have a saying: "a calm sea never made a sailor"."""
+
+
+def test_a_question_asking_for_a_quotation_is_answered_by_the_sentence_that_quotes():
+    analyzer = Analyzer()
+    documents = [_document(name, text) for name, text in [("fishermen.txt", SAYINGS), ("gardens.txt", GARDENS)]]
+    parts = indexed(documents + [_document("harbour.txt", HARBOUR)], analyzer, ChunkingSettings())
+    reply = ask(parts, "Which saying do the fishermen of Veltria have when they mend their nets?")
+    assert '"a calm sea never made a sailor"' in reply.results[0].highlight
+    plain = ask(parts, "What do the fishermen of Veltria do when they mend their nets?")  # asks for no quotation
+    assert plain.results[0].highlight.startswith("The fishermen of Veltria mend their nets")
