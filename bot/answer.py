@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import spelling, word_forms
 from .chunking import Passage, block_at
 from .index import Hit, Index
-from .spelling import correct
 from .text import Analyzer, fold, sentence_spans
 
 
@@ -139,10 +139,10 @@ def answer(
     question = " ".join(question.split())
     if not question:
         return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
-    correction = correct(question[:MAX_QUESTION_CHARS], index, analyzer)
+    correction = spelling.correct(question[:MAX_QUESTION_CHARS], index, analyzer)
     searched = correction.question if correction else question[:MAX_QUESTION_CHARS]
-    query = analyzer.tokens(searched)
-    earlier = [term for term in dict.fromkeys(analyzer.tokens(context)) if term not in query]
+    query = _question_terms(searched, index, analyzer)
+    earlier = [term for term in dict.fromkeys(_question_terms(context, index, analyzer)) if term not in query]
     if not query and not earlier:
         return Answer(
             question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
@@ -154,14 +154,14 @@ def answer(
     weights = _term_weights(query, index) | {  # squared IDFs: half the IDF is a quarter of the weight
         term: weight * _CONTEXT_WEIGHT**2 for term, weight in _term_weights(earlier, index).items()
     }
-    for term in analyzer.tokens(_asked_category(searched)):
+    for term in _question_terms(_asked_category(searched), index, analyzer):
         weights[term] *= _CATEGORY_WEIGHT
     total = sum(weights.values())
     weights = {term: weight / total for term, weight in weights.items()}
     expects = _expected_kind(question)
     best_score = max(hits[0].score, 1e-9)
     first_mentions = _first_mentions(searched, index, analyzer)
-    subject = tuple(analyzer.tokens(_asked_subject(searched)))
+    subject = tuple(_question_terms(_asked_subject(searched), index, analyzer))
     candidates = sorted(
         (
             _judge(
@@ -189,6 +189,12 @@ def answer(
     note = "" if answered else "The documents don't seem to answer this. The closest passages:"
     corrected = correction.question if correction else ""
     return Answer(question, answered, round(confidence, 4), cited, note=note, corrected=corrected)
+
+
+def prepare(index: Index) -> None:
+    """Make the word lists that answering may need of an index now, rather than on a question that needs them."""
+    spelling.prepare(index)
+    word_forms.prepare(index)
 
 
 # "In which Turkish cities does…": the words between "which"/"what" and the verb or preposition
@@ -241,13 +247,18 @@ def _first_mentions(question: str, index: Index, analyzer: Analyzer) -> frozense
     definition = _DEFINITION.match(fold(question))
     if definition is None:
         return frozenset()
-    subject = analyzer.tokens(definition["subject"])
+    subject = _question_terms(definition["subject"], index, analyzer)
     if not 1 <= len(subject) <= _DEFINITION_MAX_TERMS:
         return frozenset()
     first: dict[str, int] = {}
     for position in index.passages_with_all(subject).tolist():
         first.setdefault(index.passages[position].doc_id, position)
     return frozenset(first.values())
+
+
+def _question_terms(text: str, index: Index, analyzer: Analyzer) -> list[str]:
+    """The question's terms as the index has them (see word_forms)."""
+    return word_forms.in_index(analyzer.tokens(text), index)
 
 
 def _term_weights(query: Sequence[str], index: Index) -> dict[str, float]:

@@ -51,8 +51,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from . import corpus, feedback, render, spelling
-from .answer import Answer, Result
+from . import corpus, feedback, render
+from .answer import Answer, Result, prepare
 from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
@@ -256,8 +256,8 @@ class Citebot:
         """Load the index, pick /start's examples, and register the command menus."""
         index = await asyncio.to_thread(lambda: self.engine.index)
         self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
-        # Answers may run in the event loop: the spelling word lists are made now, off it.
-        self._preparing = asyncio.create_task(asyncio.to_thread(spelling.prepare, index))
+        # Answers may run in the event loop: the word lists they may need are made now, off it.
+        self._preparing = asyncio.create_task(asyncio.to_thread(prepare, index))
         await application.bot.set_my_commands(COMMANDS)
         for admin in self.settings.admins:
             try:
@@ -671,7 +671,7 @@ class Citebot:
         async with self._reindexing:
             report = await asyncio.to_thread(self.engine.reindex)
             self.examples = await asyncio.to_thread(example_questions, self.engine.index, self.engine.ask)
-            await asyncio.to_thread(spelling.prepare, self.engine.index)
+            await asyncio.to_thread(prepare, self.engine.index)
             return report
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,54 @@
+"""Other forms of a question's word, where the stemmer parts them from the documents' form.
+
+Snowball stems "representation" to "represent" but "represented" to "repres", "diplomacy" to
+"diplomaci" but "diplomatic" to "diplomat", "recognition" to "recognit" but "recognized" to
+"recogn": a question worded with one form would find nothing in documents that use the other,
+and would count that word as one the documents never use. So a question term that the index
+lacks is searched as the index's term sharing the longest beginning with it — at least five
+letters, and all but the last three of each term — the one in most passages on a tie. The
+index's terms are sorted once per index, on the first question that needs them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import weakref
+
+from .index import Index
+
+_MIN_SHARED = 5  # shorter beginnings are shared by unrelated words ("state", "statue")
+_MAX_ENDING = 3  # letters either term may have past the shared beginning
+
+
+_sorted_terms: weakref.WeakKeyDictionary[Index, list[str]] = weakref.WeakKeyDictionary()
+
+
+def in_index(terms: list[str], index: Index) -> list[str]:
+    """The terms, each one the index lacks replaced by its form in the index, if it has one."""
+    return [term if term in index.term_ids else _indexed_form(term, index) or term for term in terms]
+
+
+def prepare(index: Index) -> None:
+    """Sort the index's terms now (a second on a large corpus) rather than on the first question."""
+    _terms_of(index)
+
+
+def _indexed_form(term: str, index: Index) -> str | None:
+    if not term.isalpha() or len(term) < _MIN_SHARED:
+        return None
+    terms = _terms_of(index)
+    for shared in range(len(term) - 1, max(_MIN_SHARED, len(term) - _MAX_ENDING) - 1, -1):
+        beginning = term[:shared]
+        first = bisect.bisect_left(terms, beginning)
+        last = bisect.bisect_left(terms, beginning + "\U0010ffff", first)
+        forms = [form for form in terms[first:last] if len(form) - shared <= _MAX_ENDING]
+        if forms:
+            return max(forms, key=lambda form: (index.document_frequency(form), form))
+    return None
+
+
+def _terms_of(index: Index) -> list[str]:
+    terms = _sorted_terms.get(index)
+    if terms is None:
+        terms = _sorted_terms[index] = sorted(index.vocabulary)
+    return terms
