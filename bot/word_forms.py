@@ -1,12 +1,14 @@
 """Other forms of a question's word, where the stemmer parts them from the documents' form.
 
-Snowball stems "representation" to "represent" but "represented" to "repres", "diplomacy" to
-"diplomaci" but "diplomatic" to "diplomat", "recognition" to "recognit" but "recognized" to
-"recogn": a question worded with one form would find nothing in documents that use the other,
-and would count that word as one the documents never use. So a question term that the index
-lacks is searched as the index's term sharing the longest beginning with it — at least five
-letters, and all but the last three of each term — the one in most passages on a tie. The
-index's terms are sorted once per index, on the first question that needs them.
+Snowball stems "representation" to "represent" but "represented" to "repres", "legitimacy" to
+"legitimaci" but "legitimate" to "legitim", "occupy" to "occupi" but "occupation" to "occup": a
+question worded with one form would find nothing in documents that use the other, and would
+count that word as one the documents never use. So a question term that the index lacks is
+searched as the index's term that begins it (in five letters or more) or that it begins (in
+six or more: "stand" begins "standard"), with at most three letters more or less — the longest
+in common, the one in most passages on a tie. Stems that only share a beginning stay apart:
+"current" and "currenc(y)", "founder" and "foundat(ion)". The index's terms are sorted once per
+index, on the first question that needs them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import weakref
 
 from .index import Index
 
-_MIN_SHARED = 5  # shorter beginnings are shared by unrelated words ("state", "statue")
+_MIN_SHARED = 5  # letters in common, at least
+_MIN_EXTENDED = 6  # a shorter stem begins unrelated ones: "stand" of "standard", "organ" of "organiz(e)"
 _MAX_ENDING = 3  # letters either term may have past the shared beginning
 
 
@@ -37,11 +40,16 @@ def _indexed_form(term: str, index: Index) -> str | None:
     if not term.isalpha() or len(term) < _MIN_SHARED:
         return None
     terms = _terms_of(index)
-    for shared in range(len(term) - 1, max(_MIN_SHARED, len(term) - _MAX_ENDING) - 1, -1):
+    for shared in range(len(term), max(_MIN_SHARED, len(term) - _MAX_ENDING) - 1, -1):
         beginning = term[:shared]
         first = bisect.bisect_left(terms, beginning)
         last = bisect.bisect_left(terms, beginning + "\U0010ffff", first)
-        forms = [form for form in terms[first:last] if len(form) - shared <= _MAX_ENDING]
+        # One stem the other's beginning: "repres" of "represent", but not "current" of "currenc(y)".
+        forms = [
+            form
+            for form in terms[first:last]
+            if len(form) - shared <= _MAX_ENDING and (shared == len(form) or shared == len(term) >= _MIN_EXTENDED)
+        ]
         if forms:
             return max(forms, key=lambda form: (index.document_frequency(form), form))
     return None

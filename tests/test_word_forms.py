@@ -14,9 +14,9 @@ from bot.word_forms import in_index
 
 MISSIONS = """Missions of Osterland
 
-Osterland is represented in Marenca through its embassy in Quillon. Its diplomatic ties with Vardos were recognized in 1921.
+Osterland is represented in Marenca through its embassy in Quillon. Its diplomatic ties with Vardos were recognized in 1921, after the occupation of the harbour ended.
 
-The statue of the founder stands in the harbour of Quillon, beside the state archive and the old customs house."""
+The statue of the founder is in the harbour of Quillon, beside the state archive and the standard weights of the old customs house. It is currently closed."""
 
 GARDENS = """Botanical gardens
 
@@ -43,7 +43,7 @@ def parts():
 
 @pytest.mark.parametrize(
     ("asked", "written"),
-    [("representation", "represented"), ("diplomacy", "diplomatic"), ("recognition", "recognized")],
+    [("representation", "represented"), ("recognition", "recognized"), ("occupied", "occupation")],
 )
 def test_a_form_the_stemmer_parts_from_the_documents_is_searched_as_theirs(parts, asked: str, written: str) -> None:
     built, analyzer = parts
@@ -52,9 +52,10 @@ def test_a_form_the_stemmer_parts_from_the_documents_is_searched_as_theirs(parts
     assert in_index([term], built) == analyzer.tokens(written)
 
 
-@pytest.mark.parametrize("word", ["statehood", "stateless", "harbours"])
+@pytest.mark.parametrize("word", ["statehood", "stand", "currency", "foundation", "harbours"])
 def test_terms_the_index_has_and_words_sharing_too_little_with_its_terms_are_left_as_they_are(parts, word) -> None:
-    """ "statehood" begins with "state", but the rest is more than an ending."""
+    """ "statehood" begins with "state", but the rest is more than an ending; "stand" is too short to
+    stand for "standard"; "currency" and "currently", "foundation" and "founder" only begin alike."""
     built, analyzer = parts
     terms = analyzer.tokens(word)
     assert in_index(terms, built) == terms
