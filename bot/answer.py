@@ -10,10 +10,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import spelling, word_forms
+from . import english, spelling, word_forms
 from .chunking import Passage, block_at
 from .index import Hit, Index
-from .text import Analyzer, fold, sentence_spans
+from .text import Analyzer, fold, sentence_spans, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,12 @@ _FAVOURED_BONUS = 0.1  # for a follow-up, the document just cited
 _SUBJECT_BONUS = 0.1  # for a sentence that opens with what the question is about
 _PAIR_COST = 0.1  # a highlight of two sentences must hold this much more of the question than one
 _CATEGORY_WEIGHT = 0.1  # of the word naming the kind of thing asked for ("which cities")
+# An unknown word more common in everyday English than this (zipf: log10 per billion words;
+# "famous" 4.7, "forward" 4.8, "keep" 6.0) weighs 10**-2 less per zipf above it, down to the floor.
+_EVERYDAY_ZIPF = 4.7
+_EVERYDAY_SLOPE = 2.0
+_EVERYDAY_FLOOR = 0.05
+_COMMONPLACE_ZIPF = 6.0  # … and above this, even a word the documents use ("like" 6.7, "people" 6.1)
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -151,8 +157,9 @@ def answer(
     hits = index.search(searched_terms, _CANDIDATES)
     if not hits:
         return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")
-    weights = _term_weights(query, index) | {  # squared IDFs: half the IDF is a quarter of the weight
-        term: weight * _CONTEXT_WEIGHT**2 for term, weight in _term_weights(earlier, index).items()
+    everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer)
+    weights = _term_weights(query, index, everyday) | {  # squared IDFs: half the IDF is a quarter of the weight
+        term: weight * _CONTEXT_WEIGHT**2 for term, weight in _term_weights(earlier, index, everyday).items()
     }
     for term in _question_terms(_asked_category(searched), index, analyzer):
         weights[term] *= _CATEGORY_WEIGHT
@@ -195,6 +202,7 @@ def prepare(index: Index) -> None:
     """Make the word lists that answering may need of an index now, rather than on a question that needs them."""
     spelling.prepare(index)
     word_forms.prepare(index)
+    english.prepare()
 
 
 # "In which Turkish cities does…": the words between "which"/"what" and the verb or preposition
@@ -261,13 +269,34 @@ def _question_terms(text: str, index: Index, analyzer: Analyzer) -> list[str]:
     return word_forms.in_index(analyzer.tokens(text), index)
 
 
-def _term_weights(query: Sequence[str], index: Index) -> dict[str, float]:
-    """How much each distinct query term matters: its IDF (at least a little), most for unknown words."""
-    rarest = math.log((len(index) + 0.5) / 0.5)
+def _term_weights(query: Sequence[str], index: Index, everyday: dict[str, float]) -> dict[str, float]:
+    """How much each distinct query term matters: its IDF squared (at least a little); a word the
+    documents never use weighs most — an off-topic question is mostly such words — unless it is
+    an everyday word (`everyday`: how much less it weighs)."""
+    rarest = math.log((len(index) + 0.5) / 0.5) ** 2
     return {
-        term: (max(index.term_idf(term), 0.05) if term in index.term_ids else rarest) ** 2
+        term: (max(index.term_idf(term), 0.05) ** 2 if term in index.term_ids else rarest) * everyday.get(term, 1.0)
         for term in dict.fromkeys(query)
     }
+
+
+def _everyday_factors(text: str, index: Index, analyzer: Analyzer) -> dict[str, float]:
+    """How much less than its IDF says the text's everyday words weigh. An everyday word the
+    documents never use ("What keeps the ties moving forward?", "How did they get along back
+    then?") is how the question is put more than what it is about — unlike "weather" or
+    "restaurant", whose absence says the documents are about something else. A commonplace word
+    ("like", "one", "people") is that whether or not the documents happen to use it: in a small
+    corpus one use makes it look rare."""
+    factors: dict[str, float] = {}
+    for word in dict.fromkeys(words(text)):
+        frequency = english.zipf(word)
+        if frequency is None or frequency <= _EVERYDAY_ZIPF:
+            continue
+        factor = max(10 ** (-_EVERYDAY_SLOPE * (frequency - _EVERYDAY_ZIPF)), _EVERYDAY_FLOOR)
+        for term in _question_terms(word, index, analyzer):
+            if term not in index.term_ids or frequency > _COMMONPLACE_ZIPF:
+                factors[term] = min(factors.get(term, 1.0), factor)
+    return factors
 
 
 def _coverage(terms: frozenset[str], shares: dict[str, float]) -> float:

@@ -3,15 +3,14 @@
 Only words that would otherwise find nothing, and that are not English words either, are
 touched: a correct question is never rewritten, and a real word the documents lack ("rate",
 "football") is left to find nothing rather than turned into one they have ("date"). The English
-word list is pyspellchecker's; the corrections come from the corpus alone. The nearest word is
-the one fewest edits away (rapidfuzz's Levenshtein distance, at most 1 edit for words up to 7
+words are pyspellchecker's (see english); the corrections come from the corpus alone. The
+nearest word is the one fewest edits away (rapidfuzz's Levenshtein distance, at most 1 edit for words up to 7
 letters and 2 beyond), the most frequent in the corpus on a tie. The corpus's words are counted
 once per index, on the first question that needs them.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import weakref
 from collections import Counter
@@ -19,8 +18,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from spellchecker import SpellChecker
 
+from . import english
 from .index import Index
 from .text import STOPWORDS, Analyzer, fold, words
 
@@ -59,7 +58,9 @@ def correct(question: str, index: Index, analyzer: Analyzer) -> Correction | Non
     for match in _QUESTION_WORD.finditer(question):
         written = match.group()
         word = fold(written)
-        if len(word) < _MIN_LENGTH or _known(word, index, analyzer) or _is_english(word) or _misspelt_stopword(word):
+        if len(word) < _MIN_LENGTH or _known(word, index, analyzer):
+            continue
+        if english.is_word(word) or _misspelt_stopword(word):
             continue
         nearest = _nearest(word, _words_of(index))
         if nearest is None:
@@ -71,9 +72,9 @@ def correct(question: str, index: Index, analyzer: Analyzer) -> Correction | Non
 
 
 def prepare(index: Index) -> None:
-    """Make the word lists now (seconds on a large corpus) rather than on the first misspelt word."""
+    """Count the corpus's words now (seconds on a large corpus) rather than on the first misspelt word."""
     _words_of(index)
-    _english_words()
+    english.prepare()
 
 
 def _misspelt_stopword(word: str) -> bool:
@@ -83,15 +84,6 @@ def _misspelt_stopword(word: str) -> bool:
 
 def _known(word: str, index: Index, analyzer: Analyzer) -> bool:
     return any(token in index.term_ids for token in analyzer.tokens(word))
-
-
-@functools.cache
-def _english_words() -> SpellChecker:
-    return SpellChecker(language="en", distance=1)
-
-
-def _is_english(word: str) -> bool:
-    return bool(_english_words().known([word]))
 
 
 def _words_of(index: Index) -> _CorpusWords:

@@ -128,6 +128,16 @@ def test_unrelated_question_abstains_and_still_offers_the_closest_passages(engin
     assert "don't seem to answer" in reply.note
 
 
+def test_everyday_words_the_documents_lack_weigh_little_and_uncommon_ones_much(engine_parts):
+    """ "back in the day" is how the question is put; a "fog siren" is something the documents never mention."""
+    plain = ask(engine_parts, "When was the lighthouse on the eastern mole first lit?")
+    everyday = ask(engine_parts, "When was the lighthouse on the eastern mole first lit, back in the day?")
+    uncommon = ask(engine_parts, "When was the fog siren of the lighthouse on the eastern mole first sounded?")
+    assert everyday.answered
+    assert everyday.confidence > plain.confidence - 0.15
+    assert uncommon.confidence < plain.confidence - 0.3
+
+
 def test_threshold_decides_abstention(engine_parts):
     confident = ask(engine_parts, "Who designed the lighthouse?")
     assert confident.answered
