@@ -65,7 +65,7 @@ _CONTEXT_WEIGHT = 0.5  # a follow-up's words from earlier turns count this much 
 _FAVOURED_BONUS = 0.1  # for a follow-up, the document just cited
 _SUBJECT_BONUS = 0.1  # for a sentence that opens with what the question is about
 _PAIR_COST = 0.1  # a highlight of two sentences must hold this much more of the question than one
-_CATEGORY_WEIGHT = 0.1  # of the word naming the kind of thing asked for ("which cities")
+_CATEGORY_WEIGHT = 0.1  # of the words naming the kind of answer asked for ("which cities", "how long")
 # An unknown word more common in everyday English than this (zipf: log10 per billion words;
 # "famous" 4.7, "forward" 4.8, "keep" 6.0) weighs 10**-2 less per zipf above it, down to the floor.
 _EVERYDAY_ZIPF = 4.7
@@ -85,6 +85,9 @@ _NUMBER = re.compile(
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 _QUOTATION = re.compile(r"[\"“«„][^\"“”«»„]{3,}?\s[^\"“”«»„]{3,}[\"”»“]")  # of two words or more
+
+# "How long/many/old…": what kind of answer is asked for (a number), not a word to search for.
+_HOW_MUCH = re.compile(r"\bhow (many|much|long|old|often|large|big|far|tall|high)\b", re.IGNORECASE)
 
 # What a question asks for, by its opening words; the sentence that answers tends to contain it.
 _EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -161,7 +164,7 @@ def answer(
     weights = _term_weights(query, index, everyday) | {  # squared IDFs: half the IDF is a quarter of the weight
         term: weight * _CONTEXT_WEIGHT**2 for term, weight in _term_weights(earlier, index, everyday).items()
     }
-    for term in _question_terms(_asked_category(searched), index, analyzer):
+    for term in weights.keys() & _question_terms(_asked_kind(searched), index, analyzer):
         weights[term] *= _CATEGORY_WEIGHT
     total = sum(weights.values())
     weights = {term: weight / total for term, weight in weights.items()}
@@ -215,10 +218,12 @@ _CATEGORY = re.compile(
 )
 
 
-def _asked_category(question: str) -> str:
-    """The noun naming what kind of thing a which/what question asks for, or ""."""
-    found = _CATEGORY.search(fold(question))
-    return found[1].split()[-1] if found else ""
+def _asked_kind(question: str) -> str:
+    """The words naming what kind of answer the question asks for: the noun of a which/what
+    question, the adjective of how long/many/old…; "" if none."""
+    category = _CATEGORY.search(fold(question))
+    nouns = [category[1].split()[-1]] if category else []
+    return " ".join(nouns + [how[1] for how in _HOW_MUCH.finditer(question)])
 
 
 # "Where does Azerbaijan have a consulate in Iran?": the first word after the question's auxiliary

@@ -341,3 +341,18 @@ def test_a_question_asking_for_a_quotation_is_answered_by_the_sentence_that_quot
     assert '"a calm sea never made a sailor"' in reply.results[0].highlight
     plain = ask(parts, "What do the fishermen of Veltria do when they mend their nets?")  # asks for no quotation
     assert plain.results[0].highlight.startswith("The fishermen of Veltria mend their nets")
+
+
+FERRIES = """Ferries to Vardos
+
+Vardos lies a long way from Veltria, across the northern sea, and its ferries sail only in summer."""
+
+
+def test_the_word_of_how_long_names_the_kind_of_answer_more_than_what_to_find():
+    """ "How long…" asks for a length of time; "a long way" does not give one."""
+    analyzer = Analyzer()
+    documents = [_document("ferries.txt", FERRIES), _document("treaties.txt", TREATIES)]
+    parts = indexed(documents + [_document("gardens.txt", GARDENS)], analyzer, ChunkingSettings())
+    reply = ask(parts, "How long has Vardos been a partner of Veltria?")
+    assert reply.answered
+    assert reply.results[0].highlight.strip() == "Vardos 1 April 1960"
