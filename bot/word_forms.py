@@ -39,19 +39,17 @@ def prepare(index: Index) -> None:
 def _indexed_form(term: str, index: Index) -> str | None:
     if not term.isalpha() or len(term) < _MIN_SHARED:
         return None
-    terms = _terms_of(index)
-    for shared in range(len(term), max(_MIN_SHARED, len(term) - _MAX_ENDING) - 1, -1):
-        beginning = term[:shared]
-        first = bisect.bisect_left(terms, beginning)
-        last = bisect.bisect_left(terms, beginning + "\U0010ffff", first)
-        # One stem the other's beginning: "repres" of "represent", but not "current" of "currenc(y)".
-        forms = [
-            form
-            for form in terms[first:last]
-            if len(form) - shared <= _MAX_ENDING and (shared == len(form) or shared == len(term) >= _MIN_EXTENDED)
-        ]
-        if forms:
-            return max(forms, key=lambda form: (index.document_frequency(form), form))
+    if len(term) >= _MIN_EXTENDED:  # the index's terms that it begins: "represent" for "repres"
+        terms = _terms_of(index)
+        first = bisect.bisect_left(terms, term)
+        last = bisect.bisect_left(terms, term + "\U0010ffff", first)
+        longer = [form for form in terms[first:last] if len(form) - len(term) <= _MAX_ENDING]
+        if longer:
+            return max(longer, key=lambda form: (index.document_frequency(form), form))
+    # the longest of the index's terms that begin it: "occup" for "occupi"
+    for length in range(len(term) - 1, max(_MIN_SHARED, len(term) - _MAX_ENDING) - 1, -1):
+        if term[:length] in index.term_ids:
+            return term[:length]
     return None
 
 
