@@ -86,8 +86,9 @@ _NUMBER = re.compile(
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 _QUOTATION = re.compile(r"[\"“«„][^\"“”«»„]{3,}?\s[^\"“”«»„]{3,}[\"”»“]")  # of two words or more
 
-# "How long/many/old…": what kind of answer is asked for (a number), not a word to search for.
-_HOW_MUCH = re.compile(r"\bhow (many|much|long|old|often|large|big|far|tall|high)\b", re.IGNORECASE)
+# "How long/many/old…": the adjective names the kind of answer (a number) more than what to find.
+_HOW_ADJECTIVES = "many|much|long|old|often|large|big|far|tall|high"
+_HOW_MUCH = re.compile(rf"\bhow ({_HOW_ADJECTIVES})\b", re.IGNORECASE)
 
 # What a question asks for, by its opening words; the sentence that answers tends to contain it.
 _EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -95,7 +96,7 @@ _EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"\b(?:when|since when|what year|which year|what date|what day|in what year)\b"), _DATE),
     (
         re.compile(
-            r"\b(?:how (?:many|much|long|old|often|large|big|far|tall|high)|what percentage|what number|"
+            rf"\b(?:how (?:{_HOW_ADJECTIVES})|what percentage|what number|"
             r"what (?:is|was|are|were) the (?:population|area|size|number|amount|percentage|price|cost|length|"
             r"height|distance|budget|value|gdp|total|age)\b)"
         ),

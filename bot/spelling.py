@@ -4,9 +4,9 @@ Only words that would otherwise find nothing, and that are not English words eit
 touched: a correct question is never rewritten, and a real word the documents lack ("rate",
 "football") is left to find nothing rather than turned into one they have ("date"). The English
 words are pyspellchecker's (see english); the corrections come from the corpus alone. The
-nearest word is the one fewest edits away (rapidfuzz's Levenshtein distance, at most 1 edit for words up to 7
-letters and 2 beyond), the most frequent in the corpus on a tie. The corpus's words are counted
-once per index, on the first question that needs them.
+nearest word is the one fewest edits away (rapidfuzz's Levenshtein distance, at most 1 edit for
+words up to 7 letters and 2 beyond), the most frequent in the corpus on a tie. The corpus's
+words are counted once per index, on the first question that needs them.
 """
 
 from __future__ import annotations
