@@ -78,9 +78,9 @@ _MONTH = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _DATE = re.compile(rf"\b(?:{_MONTH}\b|1[0-9]{{3}}s?\b|20[0-9]{{2}}s?\b|\d{{4}}-\d\d-\d\d\b)", re.IGNORECASE)
-_NUMBER = re.compile(
-    r"\b(?:\d[\d,.]*|one(?! of\b)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozens?|several|half)\b",
+_NUMBER = re.compile(  # a count or a measure; a year alone is neither ("in 2020" does not say how many)
+    r"\b(?:(?!(?:1[0-9]{3}|20[0-9]{2})\b(?![.,]\d))\d[\d,.]*|one(?! of\b)|two|three|four|five|six|seven|eight|"
+    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|several|half)\b",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
@@ -98,7 +98,8 @@ _EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(
             rf"\b(?:how (?:{_HOW_ADJECTIVES})|what percentage|what number|"
             r"what (?:is|was|are|were) the (?:population|area|size|number|amount|percentage|price|cost|length|"
-            r"height|distance|budget|value|gdp|total|age)\b)"
+            r"height|distance|budget|value|gdp|total|age|speed|rate|weight|temperature|depth|width|volume|"
+            r"capacity|duration|density|altitude|elevation|growth)\b)"
         ),
         _NUMBER,
     ),

@@ -138,6 +138,12 @@ def test_everyday_words_the_documents_lack_weigh_little_and_uncommon_ones_much(e
     assert uncommon.confidence < plain.confidence - 0.3
 
 
+def test_a_year_alone_does_not_answer_how_many(engine_parts):
+    reply = ask(engine_parts, "How many stone piers had the merchant guild built by 1642?")
+    assert reply.results[0].highlight == "Its first stone pier was built in 1642 by the merchant guild."
+    assert not reply.answered
+
+
 def test_threshold_decides_abstention(engine_parts):
     confident = ask(engine_parts, "Who designed the lighthouse?")
     assert confident.answered
