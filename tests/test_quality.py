@@ -19,6 +19,7 @@ OWN_QUESTIONS = ROOT / "tests" / "data" / "own_questions.yaml"
 OWN_DIALOGUES = ROOT / "tests" / "data" / "own_dialogues.yaml"
 UNSEEN_QUESTIONS = ROOT / "tests" / "data" / "unseen_questions.yaml"
 UNSEEN_QUESTIONS_2 = ROOT / "tests" / "data" / "unseen_questions_2.yaml"
+UNSEEN_QUESTIONS_3 = ROOT / "tests" / "data" / "unseen_questions_3.yaml"
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.yaml"
 
 
@@ -46,12 +47,17 @@ def test_own_questions(engine: Engine) -> None:
     assert figures["false_abstention_rate"] <= 0.1
 
 
-@pytest.mark.parametrize("path", [UNSEEN_QUESTIONS, UNSEEN_QUESTIONS_2], ids=lambda path: path.stem)
-def test_unseen_questions(engine: Engine, path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "answered", "abstained", "falsely_abstained"),
+    [(UNSEEN_QUESTIONS, 0.8, 0.7, 0.15), (UNSEEN_QUESTIONS_2, 0.8, 0.7, 0.15), (UNSEEN_QUESTIONS_3, 0.65, 0.3, 0.4)],
+    ids=["unseen", "unseen_2", "unseen_3"],
+)
+def test_unseen_questions(engine: Engine, path: Path, answered: float, abstained: float, falsely_abstained: float):
+    """Floors a little under what each set measured when it was added: the third is the hardest."""
     figures = measure(engine, path)
-    assert figures["groups"]["single"]["answer_hit@1"] >= 0.8
-    assert figures["abstention_accuracy"] >= 0.7
-    assert figures["false_abstention_rate"] <= 0.15
+    assert figures["groups"]["single"]["answer_hit@1"] >= answered
+    assert figures["abstention_accuracy"] >= abstained
+    assert figures["false_abstention_rate"] <= falsely_abstained
 
 
 @pytest.mark.skipif(not DEV_QUESTIONS.exists(), reason="the shared dev set is not beside the project")
