@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import english, spelling, word_forms
-from .chunking import Passage, block_at
+from .chunking import Passage, units_between
 from .index import Hit, Index
-from .text import Analyzer, fold, sentence_spans, words
+from .text import Analyzer, fold, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,23 +357,24 @@ def _passage_terms(index: Index, analyzer: Analyzer, position: int) -> _PassageT
 
 def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
     passage = index.passages[position]
-    document_text = index.document_texts[int(index.passage_document[position])]
+    document = int(index.passage_document[position])
+    document_text = index.document_texts[document]
+    start = passage.span[0]
     sentences = []
-    block = None  # the sentences of a passage mostly share their blocks: a table's rows, a paragraph
-    for start, end in sentence_spans(passage.text):
-        text = passage.text[start:end]
-        position = passage.span[0] + start
-        if block is None or not block.start <= position < block.end:
-            block = block_at(document_text, position)
-        row_header = block.header_of(position)
+    for unit in units_between(document_text, index.marks_of(document), *passage.span):
+        text = document_text[unit.start : unit.end]
         terms = frozenset(analyzer.tokens(text))
-        header_terms = terms.union(analyzer.tokens(row_header)) if row_header else terms
+        header_terms = terms.union(analyzer.tokens(unit.header)) if unit.header else terms
         opening = tuple(analyzer.tokens(_first_word(text)))
         sentences.append(
-            _Sentence((start, end), text, row_header, terms, header_terms, opening, [None] * len(_EXPECTS))
+            _Sentence(
+                (unit.start - start, unit.end - start), text, unit.header, terms, header_terms, opening, [None] * len(_EXPECTS)
+            )
         )
-    # The passage's terms are its sentences' (sentences cover its words) and its table header's.
-    terms = frozenset(analyzer.tokens(passage.header)).union(*(sentence.terms for sentence in sentences))
+    # The passage's terms are its sentences' (sentences cover its words), its headings' and its table header's.
+    terms = frozenset(analyzer.tokens("\n".join([*passage.section, passage.header]))).union(
+        *(sentence.terms for sentence in sentences)
+    )
     return _PassageTerms(passage, tuple(sentences), terms)
 
 

@@ -29,12 +29,13 @@ from typing import Any
 
 import charset_normalizer
 import yaml
-from bs4 import BeautifulSoup, Tag
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 from tqdm import tqdm
 
 from .errors import CorpusError, DocumentError
+from .html_text import read_html
+from .structure import Mark
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -48,37 +49,6 @@ PROGRESS_MIN_FILES = 200
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*$\n?", re.DOTALL | re.MULTILINE)
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
-
-_HTML_HIDDEN = ["script", "style", "noscript", "template", "head"]
-_HTML_BLOCKS = [
-    "p",
-    "div",
-    "section",
-    "article",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "blockquote",
-    "pre",
-    "table",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "header",
-    "footer",
-    "br",
-]
-# Private-use characters mark block and row boundaries while BeautifulSoup flattens the tree, so
-# that the HTML's own newlines can be treated as the plain whitespace they are.
-_BLOCK_MARK = "\ue000"
-_LINE_MARK = "\ue001"
-
 
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
@@ -105,6 +75,7 @@ class Document:
     path: Path
     url: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+    marks: tuple[Mark, ...] = ()  # its headings, code, tables and lists (see bot.structure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +101,7 @@ class _Content:
     text: str
     title: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    marks: tuple[Mark, ...] = ()
 
 
 def list_corpus_files(folder: Path) -> list[CorpusFile]:
@@ -240,7 +212,7 @@ def read_document(file: CorpusFile) -> Document:
     if not title:
         title = _clean_title(next(line for line in content.text.split("\n") if line.strip()))
     pairs = sorted((str(key), _meta_str(value)) for key, value in metadata.items() if value is not None)
-    return Document(file.doc_id, title, content.text, path, url, tuple(pairs))
+    return Document(file.doc_id, title, content.text, path, url, tuple(pairs), content.marks)
 
 
 def _text_content(data: bytes, *, markdown: bool) -> _Content:
@@ -282,36 +254,11 @@ def _decode(data: bytes) -> str:
 
 
 def _html_content(data: bytes) -> _Content:
-    """Visible text of an HTML page: one paragraph per block element, one line per table row."""
-    try:
-        markup: str | bytes = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
-    except UnicodeDecodeError:
-        markup = data  # BeautifulSoup then honours <meta charset> or guesses
-    soup = BeautifulSoup(markup, "html.parser")
-    title = _tag_text(soup.title) or _tag_text(soup.find("h1"))
-    for tag in soup.find_all(_HTML_HIDDEN):
-        tag.decompose()
-    for tag in soup.find_all(_HTML_BLOCKS):
-        if tag.find_parent("tr") is None:
-            tag.insert_before(_BLOCK_MARK)
-            tag.insert_after(_BLOCK_MARK)
-    for tag in soup.find_all("tr"):
-        tag.insert_before(_LINE_MARK)
-        tag.insert_after(_LINE_MARK)
-    for tag in soup.find_all(["td", "th"]):
-        tag.insert_after(" ")
-    blocks = []
-    for block in soup.get_text().split(_BLOCK_MARK):
-        lines = [" ".join(line.split()) for line in block.split(_LINE_MARK)]
-        if any(lines):
-            blocks.append("\n".join(line for line in lines if line))
-    if not blocks:
+    """Visible text of an HTML page, with its headings, code, tables and lists marked."""
+    page = read_html(data)
+    if not page.text:
         raise DocumentError("no text in HTML")
-    return _Content("\n\n".join(blocks), title or None)
-
-
-def _tag_text(tag: Tag | None) -> str:
-    return " ".join(tag.get_text().split()) if isinstance(tag, Tag) else ""
+    return _Content(page.text, page.title, marks=page.marks)
 
 
 def _pdf_content(data: bytes) -> _Content:

@@ -22,6 +22,7 @@ import os
 import struct
 import tempfile
 import threading
+import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -32,15 +33,16 @@ from typing import BinaryIO
 import numpy as np
 from scipy import sparse
 
-from .chunking import ChunkingSettings, Passage
+from .chunking import ChunkingSettings, Passage, Sections, section_index, sections
 from .corpus import CorpusFile, Document, Skipped
 from .errors import IndexFileError
 from .pipeline import Encoded, Span, encode, merge, span_of
+from .structure import Mark
 from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 INDEX_FILE = "citebot-index.npz"
 _WEIGHING_SLICE = 1 << 22  # postings weighed at a time
 COMPILED_SEARCH_MIN_POSTINGS = 1_000_000  # from here on, searching runs compiled (bot.maxscore)
@@ -134,7 +136,17 @@ class Index:
         }
         documents = _StoredDocuments(arrays, metadata)
         texts = _StoredStrings(arrays["document_text_blob"], arrays["document_text_offsets"], cache=_DECODED_TEXTS)
-        passages = _StoredPassages(arrays, documents, texts, [str(h) for h in header["table_headers"]])
+        mark_offsets = arrays["document_mark_offsets"]
+        _check(
+            len(mark_offsets) == len(documents) + 1
+            and mark_offsets[0] == 0
+            and bool(np.all(np.diff(mark_offsets) >= 0))
+            and all(len(arrays[name]) == int(mark_offsets[-1]) for name in _MARK_COLUMNS),
+            "marks do not fit their documents",
+        )
+        self._marks = functools.lru_cache(maxsize=_DECODED_TEXTS)(self._decode_marks)
+        self._sections = functools.lru_cache(maxsize=_DECODED_TEXTS)(self._document_sections)
+        passages = _StoredPassages(arrays, documents, texts, [str(h) for h in header["table_headers"]], self)
         vocabulary = arrays["vocabulary"].tobytes().decode("utf-8").split("\n") if len(arrays["vocabulary"]) else []
         offsets = arrays["offsets"]
         posting_passages = arrays["posting_passages"]
@@ -211,6 +223,24 @@ class Index:
 
     def document_of(self, passage: int) -> DocumentInfo:
         return self.documents[int(self.passage_document[passage])]
+
+    def marks_of(self, document: int) -> tuple[Mark, ...]:
+        """The structure marks of the document at this position (see bot.structure)."""
+        return self._marks(document)
+
+    def _decode_marks(self, document: int) -> tuple[Mark, ...]:
+        _, arrays = self.saved_form
+        start, end = (int(o) for o in arrays["document_mark_offsets"][document : document + 2])
+        columns = [arrays[name][start:end].tolist() for name in _MARK_COLUMNS]
+        return tuple(Mark(*values) for values in zip(*columns))
+
+    def section_of(self, document: int, position: int) -> tuple[str, ...]:
+        """The headings that a position in a document's text sits under, the document's title left out."""
+        starts = self._sections(document)
+        return starts[section_index(starts, position)][1]
+
+    def _document_sections(self, document: int) -> Sections:
+        return sections(self.document_texts[document], self.marks_of(document), self.documents[document].title)
 
     def term_idf(self, term: str) -> float:
         """BM25Okapi's IDF of a term (after the epsilon floor); 0 for a term not in the corpus."""
@@ -450,7 +480,24 @@ def assemble(
         skipped,
     )
     packed = {name: _pack(texts) for name, texts in zip(_PACKED, strings, strict=True)}
-    return _weighted(header, encoded, counts, passage_columns, packed, search)
+    return _weighted(header, encoded, counts, passage_columns | _mark_columns(documents), packed, search)
+
+
+_MARK_COLUMNS = ("mark_kind", "mark_start", "mark_end", "mark_level")  # in Mark's field order
+_MARK_TYPES = (np.int8, np.int64, np.int64, np.int8)
+
+
+def _mark_columns(documents: Sequence[Document]) -> dict[str, np.ndarray]:
+    """Every document's marks, one array per field, and where each document's begin."""
+    counts = [len(document.marks) for document in documents]
+    offsets = np.zeros(len(documents) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    marks = [mark for document in documents for mark in document.marks]
+    columns = {
+        name: np.fromiter((getattr(mark, name.removeprefix("mark_")) for mark in marks), dtype, len(marks))
+        for name, dtype in zip(_MARK_COLUMNS, _MARK_TYPES, strict=True)
+    }
+    return columns | {"document_mark_offsets": offsets}
 
 
 def _header(
@@ -475,13 +522,13 @@ def _weighted(
     header: dict,
     encoded: Encoded,
     counts: np.ndarray,
-    passage_columns: dict[str, np.ndarray],
+    columns: dict[str, np.ndarray],
     packed: dict[str, tuple[np.ndarray, np.ndarray]],
     search: SearchSettings,
 ) -> Index:
-    """The index of documents (`counts` passages each, described by `passage_columns` and the
-    `packed` strings) whose passages' term ids are `encoded`: BM25 weights computed, in the arrays
-    it is saved as."""
+    """The index of documents (`counts` passages each, described by the passage and mark `columns`
+    and the `packed` strings) whose passages' term ids are `encoded`: BM25 weights computed, in the
+    arrays it is saved as."""
     first_passages = np.zeros(len(counts), dtype=np.int64)
     np.cumsum(counts[:-1], out=first_passages[1:])
     offsets, posting_passages, posting_weights, posting_tf, idf = _weights(
@@ -496,7 +543,7 @@ def _weighted(
         "doc_len": encoded.lengths.astype(np.int32),
         "vocabulary": np.frombuffer("\n".join(encoded.vocabulary).encode("utf-8"), dtype=np.uint8),
         "passage_document": np.repeat(np.arange(len(counts), dtype=np.int32), counts),
-        **passage_columns,
+        **columns,
         "document_first_passage": first_passages,
         "document_passage_count": counts,
     }
@@ -665,6 +712,7 @@ def combine(
         for key, (header, _) in forms.items()
     }
     packed: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in _PACKED}
+    marks: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in _MARK_COLUMNS}
     columns: dict[str, list[np.ndarray]] = {
         name: [] for name in ("document_passage_count", "passage_ordinal", "passage_span", "passage_header")
     }
@@ -678,6 +726,9 @@ def combine(
         for name in _PACKED:
             offsets = arrays[f"{name}_offsets"]
             packed[name].append((arrays[f"{name}_blob"][offsets[start] : offsets[stop]], offsets[start : stop + 1]))
+        offsets = arrays["document_mark_offsets"]
+        for name in _MARK_COLUMNS:
+            marks[name].append((arrays[name][offsets[start] : offsets[stop]], offsets[start : stop + 1]))
         columns["document_passage_count"].append(arrays["document_passage_count"][start:stop])
         columns["passage_ordinal"].append(arrays["passage_ordinal"][first:last])
         columns["passage_span"].append(arrays["passage_span"][2 * first : 2 * last])
@@ -694,6 +745,9 @@ def combine(
         "passage_header": _joined(columns["passage_header"], np.int32),
     }
     joined = {name: _join_packed(pieces) for name, pieces in packed.items()}
+    for name, dtype in zip(_MARK_COLUMNS, _MARK_TYPES, strict=True):
+        values, passage_columns["document_mark_offsets"] = _join_packed(marks[name])
+        passage_columns[name] = values.astype(dtype, copy=False)
     counts = _joined(columns["document_passage_count"], np.int64)
     return _weighted(header, merge(parts), counts, passage_columns, joined, search)
 
@@ -790,8 +844,14 @@ class _StoredPassages(Sequence[Passage]):
     """Passages made on demand from their document's text."""
 
     def __init__(
-        self, arrays: dict[str, np.ndarray], documents: _StoredDocuments, texts: _StoredStrings, headers: list[str]
+        self,
+        arrays: dict[str, np.ndarray],
+        documents: _StoredDocuments,
+        texts: _StoredStrings,
+        headers: list[str],
+        index: Index,
     ) -> None:
+        self._index = weakref.proxy(index)  # for sections; the index owns its passages
         self._document = arrays["passage_document"]
         self._ordinal = arrays["passage_ordinal"]
         self._span = arrays["passage_span"]
@@ -827,9 +887,17 @@ class _StoredPassages(Sequence[Passage]):
             if document != current:
                 current, doc_id, text = document, self._doc_ids[document], self._texts[document]
             passages.append(
-                Passage(doc_id, ordinal, text[begin:end], (begin, end), self._headers[header] if header >= 0 else "")
+                Passage(
+                    doc_id,
+                    ordinal,
+                    text[begin:end],
+                    (begin, end),
+                    self._headers[header] if header >= 0 else "",
+                    self._index.section_of(document, begin),
+                )
             )
         return passages
+
 
 
 def load(folder: Path) -> Index:

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from .chunking import ChunkingSettings, Passage, chunk
 from .corpus import Document
+from .structure import Mark
 from .text import AliasGroup, Analyzer
 
 PARALLEL_MIN_CHARS = 5_000_000  # below this much text, starting worker processes costs more than it saves
@@ -41,8 +42,11 @@ class Encoded:
 
 
 def passage_tokens(analyzer: Analyzer, passage: Passage) -> list[str]:
-    """The tokens a passage is indexed under: its table header (if any) and its text."""
-    return analyzer.tokens(f"{passage.header}\n{passage.text}" if passage.header else passage.text)
+    """The tokens a passage is indexed under: the headings it sits under, its table header (if
+    any) and its text."""
+    if not passage.header and not passage.section:
+        return analyzer.tokens(passage.text)
+    return analyzer.tokens("\n".join([*passage.section, passage.header, passage.text]))
 
 
 def encode(passages: Iterable[Passage], analyzer: Analyzer) -> Encoded:
@@ -83,7 +87,7 @@ def chunk_and_encode(
 
         def passages() -> Iterable[Passage]:
             for document in documents:
-                chunked = chunk(document.doc_id, document.text, chunking)
+                chunked = chunk(document.doc_id, document.text, chunking, document.marks, document.title)
                 spans.append([span_of(passage) for passage in chunked])
                 bar.update()
                 yield from chunked
@@ -96,7 +100,7 @@ def chunk_and_encode(
     vocabularies: dict[int, list[str]] = {}  # each worker's terms, in its own numbering
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(aliases,)) as pool:
-        jobs = [[(document.doc_id, document.text) for document in batch] for batch in batches]
+        jobs = [[(d.doc_id, d.text, d.marks, d.title) for d in batch] for batch in batches]
         results = pool.map(_chunk_and_encode_batch, jobs, [chunking] * len(jobs))
         for batch, (worker, batch_spans, new_terms, terms, lengths) in zip(batches, results):
             spans.extend(batch_spans)
@@ -170,13 +174,13 @@ def _start_worker(aliases: Sequence[AliasGroup]) -> None:
 
 
 def _chunk_and_encode_batch(
-    documents: list[tuple[str, str]], chunking: ChunkingSettings
+    documents: list[tuple[str, str, tuple[Mark, ...], str]], chunking: ChunkingSettings
 ) -> tuple[int, list[list[Span]], list[str], np.ndarray, np.ndarray]:
     """A batch's spans and term ids, with the terms this worker had not numbered before: sending
     only those, rather than the batch's whole vocabulary, spares pickling and merging each term
     once per batch."""
     assert _worker_analyzer is not None
-    chunks = [chunk(doc_id, text, chunking) for doc_id, text in documents]
+    chunks = [chunk(doc_id, text, chunking, marks, title) for doc_id, text, marks, title in documents]
     spans = [[span_of(passage) for passage in passages] for passages in chunks]
     known = len(_worker_vocabulary)
     terms, lengths = _encode_into(

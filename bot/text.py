@@ -273,7 +273,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for line_start, line_end in _logical_lines(text, start, end):
+    for line_start, line_end in logical_lines(text, start, end):
         spans.extend(_line_sentences(text, line_start, line_end))
     return spans
 
@@ -282,7 +282,7 @@ _LIST_MARKER = re.compile(r"\s*(?:[-*•·▪–]|\d{1,3}[.)]|[a-z][.)])\s")
 _WRAPPED_LINE_MIN = 50
 
 
-def _logical_lines(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+def logical_lines(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
     """Lines, with the lines of hard-wrapped prose joined back into one."""
     line_start = physical_start = start
     while physical_start < end:

@@ -20,6 +20,7 @@ from bot.corpus import (
     safe_file_name,
 )
 from bot.errors import CorpusError, DocumentError
+from bot.structure import KINDS
 
 SHIPPED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -292,10 +293,16 @@ def test_html_is_read_as_paragraphs_with_table_rows_as_lines(tmp_path: Path) -> 
     assert doc.text == (
         "Heading\n\n"
         "First bold paragraph, spread over lines — with entities <ok>.\n\n"
-        "Second\n\nthird\n\n"
-        "Country Year\nTürkiye 1991\nAzerbaijan 1992\n\n"
-        "one\n\ntwo"
+        "Second\nthird\n\n"
+        "Country     Year\nTürkiye     1991\nAzerbaijan  1992\n\n"
+        "• one\n• two"
     )
+    marked = [(KINDS[mark.kind], doc.text[mark.start : mark.end]) for mark in doc.marks]
+    assert marked == [
+        ("heading", "Heading"),
+        ("table", "Country     Year\nTürkiye     1991\nAzerbaijan  1992"),
+        ("list", "• one\n• two"),
+    ]
 
 
 def test_html_title_falls_back_to_the_first_h1(tmp_path: Path) -> None:
