@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import functools
-import math
 import re
 import weakref
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from . import english, spelling, word_forms
-from .chunking import Passage, units_between
+from .chunking import PROSE, Passage, units_between
 from .index import Hit, Index
-from .text import Analyzer, fold, words
+from .question import AnswerKind, Question, analyse
+from .structure import CODE, LIST, TABLE
+from .text import Analyzer
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,8 @@ class Result:
     also_in: tuple[str, ...] = ()
     header: str = ""
     url: str | None = None
+    section: tuple[str, ...] = ()  # the headings the passage sits under, outermost first
+    code: tuple[tuple[int, int], ...] = ()  # spans of `text` that are code or table lines, shown monospaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,64 +55,43 @@ class Answer:
 
 
 MAX_QUESTION_CHARS = 2000
-_CANDIDATES = 30
-_DUPLICATE_JACCARD = 0.5
-_DUPLICATE_CONTAINMENT = 0.85
-_SAME_SENTENCE_JACCARD = 0.8
-_TYPE_BONUS = 0.25
-_FIRST_MENTION_BONUS = 0.2
-_ECHO_FACTOR = 0.3
-_UNTYPED_CONFIDENCE = 0.2  # confidence kept when the answering sentence lacks what the question asks for
-_CONTEXT_WEIGHT = 0.5  # a follow-up's words from earlier turns count this much of its own
-_FAVOURED_BONUS = 0.1  # for a follow-up, the document just cited
-_SUBJECT_BONUS = 0.1  # for a sentence that opens with what the question is about
-_PAIR_COST = 0.1  # a highlight of two sentences must hold this much more of the question than one
-_CATEGORY_WEIGHT = 0.1  # of the words naming the kind of answer asked for ("which cities", "how long")
-# An unknown word more common in everyday English than this (zipf: log10 per billion words;
-# "famous" 4.7, "forward" 4.8, "keep" 6.0) weighs 10**-2 less per zipf above it, down to the floor.
-_EVERYDAY_ZIPF = 4.7
-_EVERYDAY_SLOPE = 2.0
-_EVERYDAY_FLOOR = 0.05
-_COMMONPLACE_ZIPF = 6.0  # … and above this, even a word the documents use ("like" 6.7, "people" 6.1)
-
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-_DATE = re.compile(rf"\b(?:{_MONTH}\b|1[0-9]{{3}}s?\b|20[0-9]{{2}}s?\b|\d{{4}}-\d\d-\d\d\b)", re.IGNORECASE)
-_NUMBER = re.compile(  # a count or a measure; a year alone is neither ("in 2020" does not say how many)
-    r"\b(?:(?!(?:1[0-9]{3}|20[0-9]{2})\b(?![.,]\d))\d[\d,.]*|one(?! of\b)|two|three|four|five|six|seven|eight|"
-    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|several|half)\b",
-    re.IGNORECASE,
-)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
-_QUOTATION = re.compile(r"[\"“«„][^\"“”«»„]{3,}?\s[^\"“”«»„]{3,}[\"”»“]")  # of two words or more
-
-# "How long/many/old…": the adjective names the kind of answer (a number) more than what to find.
-_HOW_ADJECTIVES = "many|much|long|old|often|large|big|far|tall|high"
-_HOW_MUCH = re.compile(rf"\bhow ({_HOW_ADJECTIVES})\b", re.IGNORECASE)
-
-# What a question asks for, by its opening words; the sentence that answers tends to contain it.
-_EXPECTS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"\b(?:which|what) (?:[^\W\d_]+ )?(?:quote|quotation|saying|slogan|motto)s?\b"), _QUOTATION),
-    (re.compile(r"\b(?:when|since when|what year|which year|what date|what day|in what year)\b"), _DATE),
-    (
-        re.compile(
-            rf"\b(?:how (?:{_HOW_ADJECTIVES})|what percentage|what number|"
-            r"what (?:is|was|are|were) the (?:population|area|size|number|amount|percentage|price|cost|length|"
-            r"height|distance|budget|value|gdp|total|age|speed|rate|weight|temperature|depth|width|volume|"
-            r"capacity|duration|density|altitude|elevation|growth)\b)"
-        ),
-        _NUMBER,
-    ),
-    (re.compile(r"\b(?:who|whom|whose|where|which country|which city|what country|what city)\b"), _NAME),
-)
 
 
-# "What is the Treaty of Kars?", "Who was Heydar Aliyev?": the answer defines the subject,
-# and documents define a thing where they first mention it.
-_DEFINITION = re.compile(r"^(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)\s*\??$")
-_DEFINITION_MAX_TERMS = 4
+@dataclass(frozen=True, slots=True)
+class Judging:
+    """How a candidate passage is ranked by its best sentence (tuned on the question sets)."""
+
+    candidates: int = 30  # passages BM25 hands on to be judged
+    bm25_share: float = 0.4  # of the rank; the rest is the best sentence's score
+    type_bonus: float = 0.25  # a sentence that holds what the question asks for (a date for "when")
+    echo_factor: float = 0.3  # a sentence made only of the question's words (a heading repeating it)
+    subject_bonus: float = 0.1  # a sentence that opens with what the question is about
+    pair_cost: float = 0.1  # two sentences must hold this much more of the question than one
+    heading_credit: float = 0.5  # of the question's words a sentence lacks but its section's headings hold
+    first_mention_bonus: float = 0.2  # "what is X?": the passage where a document first mentions X
+    favoured_bonus: float = 0.1  # a follow-up: the document just cited
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    """How sure an answer is: how much of the question its sentence and passage cover."""
+
+    highlight: float = 0.6
+    passage: float = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class Folding:
+    """When a passage repeats a better one and is folded into it (`also_in`)."""
+
+    jaccard: float = 0.5  # of two passages' terms
+    containment: float = 0.85  # of the smaller passage's terms inside the other's
+    same_sentence: float = 0.8  # of two answering sentences' terms
+
+
+JUDGING = Judging()
+CONFIDENCE = Confidence()
+FOLDING = Folding()
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,65 +122,38 @@ def answer(
 
     BM25 finds candidates; each is then judged by its best sentence — how much of the question's
     weight (IDF) that sentence holds, and whether it has what the question asks for (a date for
-    "when", a number for "how many", a name for "who") — so the passage that states the answer
-    outranks one that merely repeats the question's words.
+    "when", a number for "how many", a command for "how do I") — so the passage that states the
+    answer outranks one that merely repeats the question's words.
 
-    A follow-up brings `context`, words of the conversation before it, searched and weighed at
-    _CONTEXT_WEIGHT, and the document just cited, favoured a little.
+    A follow-up brings `context`, words of the conversation before it, searched at a lower
+    weight, and the document just cited, favoured a little.
     """
     question = " ".join(question.split())
     if not question:
         return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
-    correction = spelling.correct(question[:MAX_QUESTION_CHARS], index, analyzer)
-    searched = correction.question if correction else question[:MAX_QUESTION_CHARS]
-    query = _question_terms(searched, index, analyzer)
-    earlier = [term for term in dict.fromkeys(_question_terms(context, index, analyzer)) if term not in query]
-    if not query and not earlier:
+    asked = analyse(question[:MAX_QUESTION_CHARS], index, analyzer, context, favoured_doc)
+    if not asked.terms:
         return Answer(
             question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
         )
-    searched_terms = dict(Counter(query)) | dict.fromkeys(earlier, _CONTEXT_WEIGHT)
-    hits = index.search(searched_terms, _CANDIDATES)
+    hits = index.search(asked.terms, JUDGING.candidates)
     if not hits:
         return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")
-    everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer)
-    weights = _term_weights(query, index, everyday) | {  # squared IDFs: half the IDF is a quarter of the weight
-        term: weight * _CONTEXT_WEIGHT**2 for term, weight in _term_weights(earlier, index, everyday).items()
-    }
-    for term in weights.keys() & _question_terms(_asked_kind(searched), index, analyzer):
-        weights[term] *= _CATEGORY_WEIGHT
-    total = sum(weights.values())
-    weights = {term: weight / total for term, weight in weights.items()}
-    expects = _expected_kind(question)
     best_score = max(hits[0].score, 1e-9)
-    first_mentions = _first_mentions(searched, index, analyzer)
-    subject = tuple(_question_terms(_asked_subject(searched), index, analyzer))
+    first_mentions = _first_mentions(asked, index)
     candidates = sorted(
-        (
-            _judge(
-                index,
-                analyzer,
-                hit,
-                weights,
-                expects,
-                best_score,
-                hit.passage in first_mentions,
-                favoured_doc,
-                subject,
-            )
-            for hit in hits
-        ),
+        (_judge(index, analyzer, hit, asked, best_score, hit.passage in first_mentions) for hit in hits),
         key=lambda c: (-c.rank, c.hit.passage),
     )
     kept = _collapse_duplicates(candidates, settings.top_k)
     cited = tuple(_result(index, candidate, also_in) for candidate, also_in in kept)
     top = kept[0][0]
-    confidence = max(0.0, min(1.0, 0.6 * top.answer_cover + 0.4 * top.passage_cover))
-    if not top.typed:
-        confidence *= _UNTYPED_CONFIDENCE
+    confidence = max(0.0, min(1.0, CONFIDENCE.highlight * top.answer_cover + CONFIDENCE.passage * top.passage_cover))
+    if not top.typed and asked.expects is not None:
+        confidence *= asked.expects.untyped_confidence
     answered = confidence >= settings.threshold
     note = "" if answered else "The documents don't seem to answer this. The closest passages:"
-    corrected = correction.question if correction else ""
+    corrected = asked.correction.question if asked.correction else ""
     return Answer(question, answered, round(confidence, 4), cited, note=note, corrected=corrected)
 
 
@@ -210,100 +164,14 @@ def prepare(index: Index) -> None:
     english.prepare()
 
 
-# "In which Turkish cities does…": the words between "which"/"what" and the verb or preposition
-# that follows name the kind of thing asked for, which the answer is an instance of ("Istanbul"),
-# not a word it repeats ("cities").
-_CATEGORY = re.compile(
-    r"\b(?:which|what)\s+((?:[^\W\d_]+(?:'s)?\s+)?[^\W\d_]+)\s+"
-    r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|might|"
-    r"about|of|in|on|for|from|with|to|by|at)\b"
-)
-
-
-def _asked_kind(question: str) -> str:
-    """The words naming what kind of answer the question asks for: the noun of a which/what
-    question, the adjective of how long/many/old…; "" if none."""
-    category = _CATEGORY.search(fold(question))
-    nouns = [category[1].split()[-1]] if category else []
-    return " ".join(nouns + [how[1] for how in _HOW_MUCH.finditer(question)])
-
-
-# "Where does Azerbaijan have a consulate in Iran?": the first word after the question's auxiliary
-# is what the question is about; the sentence that answers usually opens with it too ("Azerbaijan
-# has a consulate in Tabriz", not "Iran has one in Nakhchivan").
-_SUBJECT = re.compile(
-    r"^(?:[^\W\d_]+\s+){0,6}?(?:does|do|did|is|was|are|were|has|have|had|will|would|can|could)\s+"
-    r"(?:the\s+|an?\s+)?([^\W\d_][\w'-]*)"
-)
-_OPENING = re.compile(r"^[\W_]*(?:(?:the|a|an)\s+)?([^\W_][\w'-]*)", re.IGNORECASE)
-
-
-def _asked_subject(question: str) -> str:
-    found = _SUBJECT.search(fold(question))
-    return found[1] if found else ""
-
-
-def _first_word(sentence: str) -> str:
-    found = _OPENING.search(sentence)
-    return found[1] if found else ""
-
-
-def _expected_kind(question: str) -> int | None:
-    """Which of _EXPECTS the question asks for (its position there), if any."""
-    folded = fold(question)
-    for kind, (asks, _) in enumerate(_EXPECTS):
-        if asks.search(folded):
-            return kind
-    return None
-
-
-def _first_mentions(question: str, index: Index, analyzer: Analyzer) -> frozenset[int]:
+def _first_mentions(question: Question, index: Index) -> frozenset[int]:
     """For a "what is X" question, the passage of each document where X first appears."""
-    definition = _DEFINITION.match(fold(question))
-    if definition is None:
-        return frozenset()
-    subject = _question_terms(definition["subject"], index, analyzer)
-    if not 1 <= len(subject) <= _DEFINITION_MAX_TERMS:
+    if not question.defines:
         return frozenset()
     first: dict[str, int] = {}
-    for position in index.passages_with_all(subject).tolist():
+    for position in index.passages_with_all(question.defines).tolist():
         first.setdefault(index.passages[position].doc_id, position)
     return frozenset(first.values())
-
-
-def _question_terms(text: str, index: Index, analyzer: Analyzer) -> list[str]:
-    """The question's terms as the index has them (see word_forms)."""
-    return word_forms.in_index(analyzer.tokens(text), index)
-
-
-def _term_weights(query: Sequence[str], index: Index, everyday: dict[str, float]) -> dict[str, float]:
-    """How much each distinct query term matters: its IDF squared (at least a little); a word the
-    documents never use weighs most — an off-topic question is mostly such words — unless it is
-    an everyday word (`everyday`: how much less it weighs)."""
-    rarest = math.log((len(index) + 0.5) / 0.5) ** 2
-    return {
-        term: (max(index.term_idf(term), 0.05) ** 2 if term in index.term_ids else rarest) * everyday.get(term, 1.0)
-        for term in dict.fromkeys(query)
-    }
-
-
-def _everyday_factors(text: str, index: Index, analyzer: Analyzer) -> dict[str, float]:
-    """How much less than its IDF says the text's everyday words weigh. An everyday word the
-    documents never use ("What keeps the ties moving forward?", "How did they get along back
-    then?") is how the question is put more than what it is about — unlike "weather" or
-    "restaurant", whose absence says the documents are about something else. A commonplace word
-    ("like", "one", "people") is that whether or not the documents happen to use it: in a small
-    corpus one use makes it look rare."""
-    factors: dict[str, float] = {}
-    for word in dict.fromkeys(words(text)):
-        frequency = english.zipf(word)
-        if frequency is None or frequency <= _EVERYDAY_ZIPF:
-            continue
-        factor = max(10 ** (-_EVERYDAY_SLOPE * (frequency - _EVERYDAY_ZIPF)), _EVERYDAY_FLOOR)
-        for term in _question_terms(word, index, analyzer):
-            if term not in index.term_ids or frequency > _COMMONPLACE_ZIPF:
-                factors[term] = min(factors.get(term, 1.0), factor)
-    return factors
 
 
 def _coverage(terms: frozenset[str], shares: dict[str, float]) -> float:
@@ -311,21 +179,40 @@ def _coverage(terms: frozenset[str], shares: dict[str, float]) -> float:
     return sum(share for term, share in shares.items() if term in terms)
 
 
+def _cover(terms: frozenset[str], heading_terms: frozenset[str], shares: dict[str, float]) -> float:
+    """A sentence's share of the question: its own words', and some of what its headings add."""
+    return _coverage(terms, shares) + JUDGING.heading_credit * _coverage(heading_terms - terms, shares)
+
+
+_OPENING = re.compile(r"^[\W_]*(?:(?:the|a|an)\s+)?([^\W_][\w'-]*)", re.IGNORECASE)
+
+
+def _first_word(sentence: str) -> str:
+    found = _OPENING.search(sentence)
+    return found[1] if found else ""
+
+
 @dataclass(frozen=True, slots=True)
 class _Sentence:
+    """A piece of a passage that can answer: a sentence, a row, a code block, or a line of one."""
+
     span: tuple[int, int]  # within the passage
     text: str
-    row_header: str
+    row_header: str  # a row's table header, or the sentence leading in to a line of code or a list
     terms: frozenset[str]  # of the sentence alone
     terms_with_header: frozenset[str]
+    heading_terms: frozenset[str]  # of the headings its passage sits under
     opening: tuple[str, ...]  # the tokens of its first word (after an article)
-    checked: list[bool | None]  # per kind of _EXPECTS: whether the sentence holds one, once asked
+    code: bool  # code, or a sentence leading in to code
+    checked: dict[str, bool]  # per kind of answer: whether the sentence holds one, once asked
 
-    def holds(self, kind: int) -> bool:
-        """Whether the sentence holds what _EXPECTS[kind] looks for (a quotation, a date, a number, a name)."""
-        found = self.checked[kind]
+    def holds(self, kind: AnswerKind) -> bool:
+        """Whether the sentence holds what `kind` looks for (a quotation, a date, a command, a name…)."""
+        found = self.checked.get(kind.name)
         if found is None:
-            found = self.checked[kind] = _EXPECTS[kind][1].search(self.text) is not None
+            found = self.checked[kind.name] = (kind.in_code and self.code) or (
+                kind.holds is not None and kind.holds.search(self.text) is not None
+            )
         return found
 
 
@@ -359,51 +246,72 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
     passage = index.passages[position]
     document = int(index.passage_document[position])
     document_text = index.document_texts[document]
-    start = passage.span[0]
+    offset = passage.span[0]
+    heading_terms = frozenset(analyzer.tokens("\n".join(passage.section)))
     sentences = []
-    for unit in units_between(document_text, index.marks_of(document), *passage.span):
-        text = document_text[unit.start : unit.end]
+
+    def add(start: int, end: int, header: str, code: bool) -> None:
+        text = document_text[start:end]
         terms = frozenset(analyzer.tokens(text))
-        header_terms = terms.union(analyzer.tokens(unit.header)) if unit.header else terms
-        opening = tuple(analyzer.tokens(_first_word(text)))
         sentences.append(
             _Sentence(
-                (unit.start - start, unit.end - start), text, unit.header, terms, header_terms, opening, [None] * len(_EXPECTS)
+                (start - offset, end - offset),
+                text,
+                header,
+                terms,
+                terms | frozenset(analyzer.tokens(header)) if header else terms,
+                heading_terms,
+                tuple(analyzer.tokens(_first_word(text))),
+                code,
+                {},
             )
         )
+
+    for unit in units_between(document_text, index.marks_of(document), *passage.span):
+        lines = _lines_of(document_text, unit.start, unit.end) if unit.kind in (CODE, LIST, TABLE) else []
+        if len(lines) > 1:  # each line read with what leads in to it, before the whole: the shorter wins a tie
+            lead = unit.header or (document_text[unit.start : lines[0][0]].strip() if lines[0][0] > unit.start else "")
+            for start, end in lines:
+                add(start, end, lead, unit.kind == CODE)
+        add(unit.start, unit.end, unit.header if unit.kind != PROSE else "", unit.kind == CODE)
     # The passage's terms are its sentences' (sentences cover its words), its headings' and its table header's.
-    terms = frozenset(analyzer.tokens("\n".join([*passage.section, passage.header]))).union(
-        *(sentence.terms for sentence in sentences)
-    )
+    terms = heading_terms.union(analyzer.tokens(passage.header), *(sentence.terms for sentence in sentences))
     return _PassageTerms(passage, tuple(sentences), terms)
 
 
+def _lines_of(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The lines of a code block, list or table unit, after the sentence that leads in to it (if any)."""
+    body = text.find("\n\n", start, end)
+    body = start if body == -1 else body + 2
+    spans = []
+    for line_start in [body, *(i + 1 for i in range(body, end) if text[i] == "\n")]:
+        line_end = text.find("\n", line_start, end)
+        line_end = end if line_end == -1 else line_end
+        if text[line_start:line_end].strip():
+            spans.append((line_start, line_end))
+    return spans
+
+
 def _judge(
-    index: Index,
-    analyzer: Analyzer,
-    hit: Hit,
-    weights: dict[str, float],
-    expects: int | None,
-    best_score: float,
-    first_mention: bool,
-    favoured_doc: str,
-    subject: tuple[str, ...],
+    index: Index, analyzer: Analyzer, hit: Hit, question: Question, best_score: float, first_mention: bool
 ) -> _Candidate:
     """Rank a hit by its best sentence — or two adjacent ones, when together they hold much more
     of the question ("The Quillon bridge… . It was designed by…") —: its share of the question's
     weight, what the question asks for (a type bonus), where the thing asked about is first
     defined, the document just cited."""
     analysis = _passage_terms(index, analyzer, hit.passage)
+    weights = question.weights
+    expects = question.expects
     best: tuple[float, float, _Sentence | None, bool] = (-1.0, 0.0, None, expects is None)
     for sentence in analysis.sentences:
-        cover = _coverage(sentence.terms_with_header, weights)
+        cover = _cover(sentence.terms_with_header, sentence.heading_terms, weights)
         if sentence.terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
-            cover *= _ECHO_FACTOR
+            cover *= JUDGING.echo_factor
         typed = expects is None or sentence.holds(expects)
         score = (
             cover
-            + _TYPE_BONUS * (expects is not None and typed)
-            + _SUBJECT_BONUS * (bool(subject) and sentence.opening == subject)
+            + JUDGING.type_bonus * (expects is not None and typed)
+            + JUDGING.subject_bonus * (bool(question.subject) and sentence.opening == question.subject)
         )
         if score > best[0]:
             best = (score, cover, sentence, typed)
@@ -411,15 +319,15 @@ def _judge(
     span = chosen.span if chosen else (0, len(analysis.passage.text))
     row_header = chosen.row_header if chosen else ""
     sentence_terms = chosen.terms if chosen else frozenset()
-    pair = _best_pair(analysis.sentences, weights, expects, subject, sentence_score)
+    pair = _best_pair(analysis.sentences, question, sentence_score)
     if pair is not None:
         sentence_score, answer_cover, typed, span, sentence_terms = pair
         row_header = ""
     rank = (
-        0.4 * max(hit.score, 0.0) / best_score
-        + 0.6 * sentence_score
-        + _FIRST_MENTION_BONUS * first_mention
-        + _FAVOURED_BONUS * (analysis.passage.doc_id == favoured_doc)
+        JUDGING.bm25_share * max(hit.score, 0.0) / best_score
+        + (1 - JUDGING.bm25_share) * sentence_score
+        + JUDGING.first_mention_bonus * first_mention
+        + JUDGING.favoured_bonus * (analysis.passage.doc_id == question.favoured_doc)
     )
     return _Candidate(
         hit=hit,
@@ -436,33 +344,30 @@ def _judge(
 
 
 def _best_pair(
-    sentences: Sequence[_Sentence],
-    weights: dict[str, float],
-    expects: int | None,
-    subject: tuple[str, ...],
-    to_beat: float,
+    sentences: Sequence[_Sentence], question: Question, to_beat: float
 ) -> tuple[float, float, bool, tuple[int, int], frozenset[str]] | None:
     """Two adjacent sentences that together answer better than `to_beat` (the best one alone), as
-    (score, cover, typed, span, terms); None if no pair does. A pair pays _PAIR_COST for its length."""
+    (score, cover, typed, span, terms); None if no pair does. A pair pays its cost for its length."""
+    weights, expects = question.weights, question.expects
     best = None
     for first, second in zip(sentences, sentences[1:]):
-        if first.row_header or second.row_header:  # table rows are read with their header instead
+        if first.row_header or second.row_header or first.span[1] > second.span[0]:  # rows, lines: read with their header
             continue
         if first.terms.isdisjoint(weights) or second.terms.isdisjoint(weights):  # one alone does as well
             continue
         terms = first.terms | second.terms
         if terms <= weights.keys():  # only repeats the question
             continue
-        cover = _coverage(terms, weights)
+        cover = _cover(terms, first.heading_terms, weights)
         # What the question asks for counts in a sentence that is about the question too.
         typed = expects is None or any(
             part.holds(expects) and not part.terms.isdisjoint(weights) for part in (first, second)
         )
         score = (
             cover
-            - _PAIR_COST
-            + _TYPE_BONUS * (expects is not None and typed)
-            + _SUBJECT_BONUS * (bool(subject) and first.opening == subject)
+            - JUDGING.pair_cost
+            + JUDGING.type_bonus * (expects is not None and typed)
+            + JUDGING.subject_bonus * (bool(question.subject) and first.opening == question.subject)
         )
         if score > to_beat:
             to_beat = score
@@ -498,7 +403,7 @@ def _collapse_duplicates(candidates: Sequence[_Candidate], k: int) -> list[tuple
 def _same_sentence(a: _Candidate, b: _Candidate) -> bool:
     """Two answering sentences that say the same in the same words (a copied sentence)."""
     first, second = a.sentence_terms, b.sentence_terms
-    return bool(first) and len(first & second) / len(first | second) >= _SAME_SENTENCE_JACCARD
+    return bool(first) and len(first & second) / len(first | second) >= FOLDING.same_sentence
 
 
 def _highlight_span(passage: Passage, candidate: _Candidate) -> tuple[int, int]:
@@ -512,23 +417,35 @@ def _near_duplicates(a: frozenset[str], b: frozenset[str]) -> bool:
         return False
     shared = len(a & b)
     return (
-        shared / (len(a) + len(b) - shared) >= _DUPLICATE_JACCARD
-        or shared / min(len(a), len(b)) >= _DUPLICATE_CONTAINMENT
+        shared / (len(a) + len(b) - shared) >= FOLDING.jaccard or shared / min(len(a), len(b)) >= FOLDING.containment
     )
 
 
 def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Result:
     passage = candidate.passage
-    document = index.document_of(candidate.hit.passage)
+    document = int(index.passage_document[candidate.hit.passage])
+    info = index.documents[document]
     start, end = candidate.sentence
     return Result(
         doc_id=passage.doc_id,
-        title=document.title,
+        title=info.title,
         ordinal=passage.ordinal,
         text=passage.text,
         highlight=passage.text[start:end],
         score=round(candidate.hit.score, 6),
         also_in=also_in,
         header=candidate.row_header,
-        url=document.url,
+        url=info.url,
+        section=passage.section,
+        code=_code_spans(index, document, passage),
+    )
+
+
+def _code_spans(index: Index, document: int, passage: Passage) -> tuple[tuple[int, int], ...]:
+    """Where the passage's code blocks and tables are, relative to its text."""
+    start, end = passage.span
+    return tuple(
+        (max(mark.start, start) - start, min(mark.end, end) - start)
+        for mark in index.marks_of(document)
+        if mark.kind in (CODE, TABLE) and mark.start < end and mark.end > start
     )

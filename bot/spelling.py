@@ -4,8 +4,9 @@ Only words that would otherwise find nothing, and that are not English words eit
 touched: a correct question is never rewritten, and a real word the documents lack ("rate",
 "football") is left to find nothing rather than turned into one they have ("date"). The English
 words are pyspellchecker's (see english); the corrections come from the corpus alone. The
-nearest word is the one fewest edits away (rapidfuzz's Levenshtein distance, at most 1 edit for
-words up to 7 letters and 2 beyond), the most frequent in the corpus on a tie. The corpus's
+nearest word is the one fewest edits away (rapidfuzz's optimal string alignment distance: a letter
+added, dropped, changed, or two swapped — "debain" — is one edit; at most 1 edit for words up to 7
+letters and 2 beyond), the most frequent in the corpus on a tie. The corpus's
 words are counted once per index, on the first question that needs them.
 """
 
@@ -17,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from . import english
 from .index import Index
@@ -79,7 +80,7 @@ def prepare(index: Index) -> None:
 
 def _misspelt_stopword(word: str) -> bool:
     """ "whre", "wich": a question word mistyped; it is not searched, so leave it as it is."""
-    return process.extractOne(word, STOPWORDS, scorer=Levenshtein.distance, score_cutoff=1) is not None
+    return process.extractOne(word, STOPWORDS, scorer=OSA.distance, score_cutoff=1) is not None
 
 
 def _known(word: str, index: Index, analyzer: Analyzer) -> bool:
@@ -95,9 +96,7 @@ def _words_of(index: Index) -> _CorpusWords:
 
 def _nearest(word: str, corpus: _CorpusWords) -> str | None:
     allowed = 1 if len(word) <= 7 else 2
-    matches = process.extract(
-        word, corpus.choices, scorer=Levenshtein.distance, score_cutoff=allowed, limit=_CANDIDATES
-    )
+    matches = process.extract(word, corpus.choices, scorer=OSA.distance, score_cutoff=allowed, limit=_CANDIDATES)
     if not matches:
         return None
     return min(matches, key=lambda match: (match[1], -corpus.counts[match[0]], match[0]))[0]

@@ -39,8 +39,10 @@ STOPWORDS = frozenset(
     until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where
     where's which while who who's whom why why's will with won't would wouldn't you you'd you'll
     you're you've your yours yourself yourselves s t d ll m re ve e.g i.e etc
+    whats hows wheres whos whens whys thats theres im ive youre dont doesnt didnt cant wont isnt
+    arent wasnt werent havent hasnt hadnt shouldnt wouldnt couldnt
     """.split()
-)
+)  # the last two lines: contractions as chat writes them, without the apostrophe
 
 STEMMER_VERSION = f"snowball-english/{Stemmer.version()}"
 
