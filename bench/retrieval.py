@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
 sys.path.insert(0, str(ROOT))
 
-from bot import corpus, index, pipeline  # noqa: E402
+from bot import aliases, corpus, index, pipeline  # noqa: E402
 from bot.answer import AnswerSettings, answer  # noqa: E402
 from bot.chunking import ChunkingSettings  # noqa: E402
 from bot.config import load_config  # noqa: E402
@@ -125,12 +125,13 @@ def _jsonl_documents(path: Path):
 
 def measure(name: str, args: argparse.Namespace) -> dict:
     documents = documents_of(name, args)
-    analyzer = Analyzer()
-    search = SearchSettings()
+    groups = aliases.merge(())  # no alias file: the built-in renamed places, as reindex applies them
+    search = SearchSettings(aliases=groups.indexed)
     started = time.perf_counter()
     spans, encoded = pipeline.chunk_and_encode(documents, ChunkingSettings(), search.aliases)  # as reindex does
     built = index.assemble(documents, spans, encoded, search, settings_fingerprint="bench", corpus_fingerprint="bench")
     build_seconds = time.perf_counter() - started
+    analyzer = Analyzer(groups.for_questions(built.term_ids))  # as the engine reads questions
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     del spans, encoded
     with tempfile.TemporaryDirectory() as folder:

@@ -1,8 +1,9 @@
 """The answering service the CLI and the bot share: an up-to-date index and `ask`.
 
-It owns the one I/O decision of the answer path: which index to use. A missing, damaged or stale
-index (the corpus files or the settings changed since it was built) is rebuilt, and each such
-event is reported as a notice for the caller to show.
+It owns the one I/O decision of the answer path: which index to use, with which alias groups (the
+corpus folder's aliases.yaml is read whenever the index is checked or rebuilt). A missing,
+damaged or stale index (the corpus files, the settings or the alias groups changed since it was
+built) is rebuilt, and each such event is reported as a notice for the caller to show.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import corpus, dialogue, index, pipeline
+from . import aliases, corpus, dialogue, index, pipeline
 from .answer import Answer, answer
 from .config import Config
 from .corpus import Skipped
 from .errors import CorpusError, IndexFileError
+from .index import SearchSettings
 from .memory import Conversations
 from .text import Analyzer
 
@@ -51,47 +53,57 @@ class Engine:
     ) -> None:
         self.config = config
         self.conversations = conversations or Conversations(config.conversation)
-        self.analyzer = Analyzer(config.search.aliases)
         self._notify = notify
         self._progress = progress
-        self._settings_fingerprint = index.settings_fingerprint(config.chunking, config.search)
-        self._index: index.Index | None = None
+        # The index and the Analyzer that reads questions for it, swapped together by a reindex.
+        self._serving: tuple[index.Index, Analyzer] | None = None
         self._rebuilding = threading.Lock()
 
     @property
     def index(self) -> index.Index:
         """The current index: loaded on first use, and rebuilt first if missing, damaged or stale."""
-        if self._index is None:
-            self._index = self._current_index()
-        return self._index
+        return self._current()[0]
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The Analyzer questions to the current index are read with (its alias groups)."""
+        return self._current()[1]
+
+    def _current(self) -> tuple[index.Index, Analyzer]:
+        if self._serving is None:
+            self._serving = _serving(*self._current_index())
+        return self._serving
 
     def ask(self, question: str, chat: str | None = None) -> Answer:
         """Answer one question; `chat` names the conversation it belongs to (None: a question on
         its own, remembered nowhere)."""
-        current = self.index
+        current, analyzer = self._current()
         if chat is None:
-            return answer(question, current, self.analyzer, self.config.answer)
+            return answer(question, current, analyzer, self.config.answer)
         now = time.time()
         history = self.conversations.recall(chat, now)
-        reading = dialogue.read(question, history, self.analyzer, functools.partial(_rarity, current))
-        reply = answer(reading.question, current, self.analyzer, self.config.answer, reading.context, reading.doc_id)
+        reading = dialogue.read(question, history, analyzer, functools.partial(_rarity, current))
+        reply = answer(reading.question, current, analyzer, self.config.answer, reading.context, reading.doc_id)
         if reading.follow_up:
             reply = replace(reply, question=" ".join(question.split()), understood=reading.shown)
         self.conversations.remember(chat, dialogue.next_turn(question, reading, reply, now))
         return reply
 
     def reindex(self) -> BuildReport:
-        """Rebuild from the corpus folder, save, and switch to the new index.
+        """Rebuild from the corpus folder (and its alias file, read again), save, and switch to
+        the new index.
 
         Questions keep being answered from the old index meanwhile (it is swapped in one
         assignment); a second reindex waits for the first.
         """
         with self._rebuilding:
             started = time.perf_counter()
-            previous = self._index if self._index is not None else self._saved_index()
-            new_index, reused = self._build(corpus.list_corpus_files(self.config.corpus), previous)
+            previous = self._serving[0] if self._serving is not None else self._saved_index()
+            files = corpus.list_corpus_files(self.config.corpus)
+            groups = self._alias_groups()
+            new_index, reused = self._build(files, previous, self._search(groups))
             self._save(new_index)
-            self._index = new_index
+            self._serving = _serving(new_index, groups)
         return BuildReport(
             documents=len(new_index.documents),
             passages=len(new_index),
@@ -107,30 +119,47 @@ class Engine:
         except IndexFileError:
             return None
 
-    def _current_index(self) -> index.Index:
+    def _alias_groups(self) -> aliases.AliasGroups:
+        """The alias groups in effect now: the corpus's alias file is read each time the index is
+        checked or rebuilt, so an edit to it is picked up like an edit to a document."""
+        return aliases.load(self.config.corpus, self.config.search.aliases)
+
+    def _search(self, groups: aliases.AliasGroups) -> SearchSettings:
+        """The search settings an index is built with: the config's, with every alias group in effect."""
+        return replace(self.config.search, aliases=groups.indexed)
+
+    def _fingerprint(self, search: SearchSettings) -> str:
+        return index.settings_fingerprint(self.config.chunking, search)
+
+    def _current_index(self) -> tuple[index.Index, aliases.AliasGroups]:
         files = corpus.list_corpus_files(self.config.corpus)
+        groups = self._alias_groups()
+        search = self._search(groups)
         previous = None
         try:
             saved = index.load(self.config.index)
         except IndexFileError as error:
             self._notify(f"{error}: building the index from {self.config.corpus}")
         else:
-            if saved.settings_fingerprint != self._settings_fingerprint:
-                self._notify("settings changed since the index was built: rebuilding")
+            if saved.settings_fingerprint != self._fingerprint(search):
+                self._notify(f"settings changed since the index was built (config or {aliases.ALIAS_FILE}): rebuilding")
             elif saved.corpus_fingerprint != index.corpus_fingerprint(files):
                 self._notify("the corpus changed since the index was built: updating it")
                 previous = saved
             else:
-                return saved
-        built, _ = self._build(files, previous)
+                return saved, groups
+        built, _ = self._build(files, previous, search)
         for skipped in built.skipped:
             self._notify(f"skipped {skipped.doc_id}: {skipped.reason}")
         self._save(built)
-        return built
+        return built, groups
 
-    def _build(self, files: list[corpus.CorpusFile], previous: index.Index | None) -> tuple[index.Index, int]:
+    def _build(
+        self, files: list[corpus.CorpusFile], previous: index.Index | None, search: SearchSettings
+    ) -> tuple[index.Index, int]:
         """An index of the files; documents unchanged since `previous` are taken from it, not read."""
-        unchanged = self._unchanged(files, previous)
+        fingerprint = self._fingerprint(search)
+        unchanged = self._unchanged(files, previous, fingerprint)
         to_read = [file for file in files if file.doc_id not in unchanged]
         loaded = (
             corpus.load_corpus(self.config.corpus, to_read, progress=self._progress)
@@ -142,18 +171,18 @@ class Engine:
             more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
             raise CorpusError(f"no readable documents in {self.config.corpus}: {reasons}{more}")
         fresh_spans, fresh_encoded = pipeline.chunk_and_encode(
-            loaded.documents, self.config.chunking, self.config.search.aliases, progress=self._progress
+            loaded.documents, self.config.chunking, search.aliases, progress=self._progress
         )
         stamps = {file.doc_id: index.file_stamp(file) for file in files}
         fingerprints = {
-            "settings_fingerprint": self._settings_fingerprint,
+            "settings_fingerprint": fingerprint,
             "corpus_fingerprint": index.corpus_fingerprint(files),
         }
         fresh = index.assemble(
             loaded.documents,
             fresh_spans,
             fresh_encoded,
-            self.config.search,
+            search,
             skipped=loaded.skipped,
             file_stamps=[stamps[document.doc_id] for document in loaded.documents],
             **fingerprints,
@@ -166,11 +195,13 @@ class Engine:
             (fresh, fresh_position[doc_id]) if doc_id in fresh_position else (previous, unchanged[doc_id])
             for doc_id in sorted([*fresh_position, *unchanged])
         ]
-        return index.combine(sources, self.config.search, skipped=loaded.skipped, **fingerprints), len(unchanged)
+        return index.combine(sources, search, skipped=loaded.skipped, **fingerprints), len(unchanged)
 
-    def _unchanged(self, files: list[corpus.CorpusFile], previous: index.Index | None) -> dict[str, int]:
+    def _unchanged(
+        self, files: list[corpus.CorpusFile], previous: index.Index | None, fingerprint: str
+    ) -> dict[str, int]:
         """Files whose stamp (size, times) is what `previous` recorded: doc id → position there."""
-        if previous is None or previous.settings_fingerprint != self._settings_fingerprint:
+        if previous is None or previous.settings_fingerprint != fingerprint:
             return {}
         positions = previous.document_position
         stamps = list(previous.file_stamps)
@@ -185,6 +216,12 @@ class Engine:
             index.save(built, self.config.index)
         except OSError as error:
             self._notify(f"could not save the index in {self.config.index} ({error.strerror}); using it from memory")
+
+
+def _serving(current: index.Index, groups: aliases.AliasGroups) -> tuple[index.Index, Analyzer]:
+    """An index with the Analyzer for its questions: the alias groups in effect, less the built-in
+    ones whose names it does not hold (see `aliases`)."""
+    return current, Analyzer(groups.for_questions(current.term_ids))
 
 
 def _rarity(current: index.Index, term: str) -> float:

@@ -23,3 +23,7 @@ class IndexFileError(UserError):
 
 class QuestionFileError(UserError):
     """An evaluation question file that is not in the expected format."""
+
+
+class AliasFileError(UserError):
+    """A corpus's aliases.yaml that is not a list of alias groups."""

@@ -83,15 +83,22 @@ def test_an_empty_section_gives_its_defaults(tmp_path: Path) -> None:
     assert config.answer == AnswerSettings()
 
 
-def test_example_config_loads_with_alias_groups() -> None:
+def test_example_config_loads_and_leaves_the_shipped_alias_groups_to_the_corpus() -> None:
     config = load_config(EXAMPLE, {})
-    aliases = config.search.aliases
-    assert len(aliases) >= 2
-    assert all(isinstance(group, AliasGroup) and len(group.spellings) >= 2 for group in aliases)
-    assert ("Turkey", "Türkiye", "Turkiye") in [group.spellings for group in aliases]
+    assert config.search.aliases == ()  # they are in corpus/aliases.yaml, so no config needs them
     assert config.corpus == EXAMPLE.parent / "corpus"
     assert config.index == EXAMPLE.parent / "index"
     assert config.telegram.token == ""
+
+
+def test_example_configs_commented_alias_groups_load_once_uncommented(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert "  aliases: []\n  #  - [" in text
+    uncommented = text.replace("  aliases: []\n", "  aliases:\n").replace("\n  #  - [", "\n    - [")
+    config = load_config(write(tmp_path / "config.yaml", uncommented), {})
+    aliases = config.search.aliases
+    assert len(aliases) >= 2
+    assert all(isinstance(group, AliasGroup) and len(group.spellings) >= 2 for group in aliases)
 
 
 def test_values_of_every_section_are_read(tmp_path: Path) -> None:

@@ -292,6 +292,28 @@ async def test_reindex_rebuilds_while_answering_and_reports(bot: RunningBot) -> 
     assert "broken.pdf" in text_of(report)
 
 
+async def test_reindex_reads_an_edited_alias_file_without_a_restart(bot: RunningBot) -> None:
+    question = "When did Azerbaijan establish diplomatic relations with Fidschi?"  # the documents say Fiji
+    _, before = await ask(bot.api, question)
+    assert "don't seem to answer" in plain(text_of(before))
+    with (bot.config.corpus / "aliases.yaml").open("a", encoding="utf-8") as groups:
+        groups.write("- [Fiji, Fidschi]\n")
+    bot.api.command("/reindex", chat_id=ADMIN, user_id=ADMIN)
+    await bot.api.wait_for("sendMessage", chat_id=ADMIN, predicate=lambda c: "Indexed" in text_of(c))
+    _, after = await ask(bot.api, question)
+    assert "19 March 2010" in bold(text_of(after))
+
+
+async def test_a_bad_alias_file_fails_the_reindex_with_its_line_and_keeps_answering(bot: RunningBot) -> None:
+    (bot.config.corpus / "aliases.yaml").write_text("- [Fiji, Fidschi]\n- Turkey\n", encoding="utf-8")
+    bot.api.command("/reindex", chat_id=ADMIN, user_id=ADMIN)
+    failed = await bot.api.wait_for("sendMessage", chat_id=ADMIN, predicate=lambda c: "failed" in text_of(c))
+    assert "Reindex failed, the previous index stays in use:" in text_of(failed)
+    assert "aliases.yaml, line 2: an alias group must be a list of two or more spellings" in plain(text_of(failed))
+    _, reply = await ask(bot.api, "When did Azerbaijan establish diplomatic relations with Fiji?")
+    assert "19 March 2010" in bold(text_of(reply))
+
+
 async def test_stats_counts_questions_served(bot: RunningBot) -> None:
     await ask(bot.api, "When did Azerbaijan declare its independence?")
     bot.api.command("/stats", chat_id=ADMIN, user_id=ADMIN)
