@@ -12,7 +12,7 @@ from . import english, spelling, word_forms
 from .chunking import PROSE, Passage, units_between
 from .index import Hit, Index
 from .question import AnswerKind, Question, analyse
-from .structure import CODE, LIST, TABLE
+from .structure import CODE, HEADING, LIST, TABLE, TERM_LEVEL
 from .text import Analyzer
 
 
@@ -64,11 +64,17 @@ class Judging:
     candidates: int = 30  # passages BM25 hands on to be judged
     bm25_share: float = 0.4  # of the rank; the rest is the best sentence's score
     type_bonus: float = 0.25  # a sentence that holds what the question asks for (a date for "when")
-    echo_factor: float = 0.3  # a sentence made only of the question's words (a heading repeating it)
+    echo_factor: float = 0.3  # a sentence made only of the question's words (a heading repeating it),
+    # or one that only points elsewhere ("See global interpreter lock.")
     subject_bonus: float = 0.1  # a sentence that opens with what the question is about
     pair_cost: float = 0.1  # two sentences must hold this much more of the question than one
-    heading_credit: float = 0.5  # of the question's words a sentence lacks but its section's headings hold
+    heading_bonus: float = 0.2  # × the share of the question its passage's headings hold: what it is about
+    # The question's words a sentence lacks but its headings hold count as much as the headings are
+    # about the question (the share of their words it asks for), at least this much.
+    heading_credit: float = 0.5
     first_mention_bonus: float = 0.2  # "what is X?": the passage where a document first mentions X
+    defining_bonus: float = 0.2  # "what is X?": a sentence saying what X is ("X is…", "A … (X) is…"), or
+    # the passage under a heading that names X (a glossary entry), whose headings then count in full
     favoured_bonus: float = 0.1  # a follow-up: the document just cited
 
 
@@ -179,9 +185,31 @@ def _coverage(terms: frozenset[str], shares: dict[str, float]) -> float:
     return sum(share for term, share in shares.items() if term in terms)
 
 
-def _cover(terms: frozenset[str], heading_terms: frozenset[str], shares: dict[str, float]) -> float:
-    """A sentence's share of the question: its own words', and some of what its headings add."""
-    return _coverage(terms, shares) + JUDGING.heading_credit * _coverage(heading_terms - terms, shares)
+# Where a sentence starts saying what its subject is: "A global interpreter lock (GIL) is used…".
+_COPULA = re.compile(r"\b(?:is|are|was|were|means|refers to|stands for)\b", re.IGNORECASE)
+_DEFINED_MAX_CHARS = 100
+_POINTER = re.compile(
+    r"^(?:(?:for (?:more|further) (?:information|details)(?: on [^,]{1,60})?|for details|for an? [^,]{1,40}),?\s*)?"
+    r"(?:see|refer to|consult|look at)\b[^.!?]{0,120}[.!?]?$",
+    re.IGNORECASE,
+)
+
+
+def _defined(sentence: str, analyzer: Analyzer) -> frozenset[str]:
+    """The terms of what a sentence says something about, before its first "is", "means"…"""
+    copula = _COPULA.search(sentence, 0, _DEFINED_MAX_CHARS)
+    return frozenset(analyzer.tokens(sentence[: copula.start()])) if copula else frozenset()
+
+
+def _cover(terms: frozenset[str], heading_terms: frozenset[str], shares: dict[str, float], credit: float) -> float:
+    """A sentence's share of the question: its own words', and `credit` of what its headings add."""
+    return _coverage(terms, shares) + credit * _coverage(heading_terms - terms, shares)
+
+
+def _precision(heading: frozenset[str], shares: dict[str, float]) -> float:
+    """How much a heading is about the question: the share of its words (not its numbers) asked for."""
+    words = [term for term in heading if not term.isdigit()]
+    return sum(term in shares for term in words) / len(words) if words else 0.0
 
 
 _OPENING = re.compile(r"^[\W_]*(?:(?:the|a|an)\s+)?([^\W_][\w'-]*)", re.IGNORECASE)
@@ -203,6 +231,8 @@ class _Sentence:
     terms_with_header: frozenset[str]
     heading_terms: frozenset[str]  # of the headings its passage sits under
     opening: tuple[str, ...]  # the tokens of its first word (after an article)
+    defined: frozenset[str]  # the terms before its first "is", "are", "means"…: what it says something is
+    pointer: bool  # it only sends the reader elsewhere ("See …", "For details, see …")
     code: bool  # code, or a sentence leading in to code
     checked: dict[str, bool]  # per kind of answer: whether the sentence holds one, once asked
 
@@ -223,6 +253,9 @@ class _PassageTerms:
     passage: Passage
     sentences: tuple[_Sentence, ...]
     terms: frozenset[str]
+    headings: frozenset[str]  # the terms of the headings it sits under
+    heading: frozenset[str]  # … of the innermost one
+    named: bool  # the innermost is a name it describes (a setting, a function, a glossary term)
 
 
 # Per index, the analyses of recently judged passages: questions keep landing on the same ones.
@@ -262,6 +295,8 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
                 terms | frozenset(analyzer.tokens(header)) if header else terms,
                 heading_terms,
                 tuple(analyzer.tokens(_first_word(text))),
+                _defined(text, analyzer),
+                _POINTER.match(text) is not None,
                 code,
                 {},
             )
@@ -276,7 +311,11 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
         add(unit.start, unit.end, unit.header if unit.kind != PROSE else "", unit.kind == CODE)
     # The passage's terms are its sentences' (sentences cover its words), its headings' and its table header's.
     terms = heading_terms.union(analyzer.tokens(passage.header), *(sentence.terms for sentence in sentences))
-    return _PassageTerms(passage, tuple(sentences), terms)
+    heading = frozenset(analyzer.tokens(passage.section[-1])) if passage.section else frozenset()
+    marks = index.marks_of(document)
+    innermost = next((m for m in reversed(marks) if m.kind == HEADING and m.start < passage.span[0]), None)
+    named = bool(passage.section) and innermost is not None and innermost.level == TERM_LEVEL
+    return _PassageTerms(passage, tuple(sentences), terms, heading_terms, heading, named)
 
 
 def _lines_of(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -302,16 +341,20 @@ def _judge(
     analysis = _passage_terms(index, analyzer, hit.passage)
     weights = question.weights
     expects = question.expects
+    defines = frozenset(question.defines)
+    entry = bool(defines) and analysis.heading == defines  # the passage under a heading naming what is asked
+    credit = 1.0 if entry or analysis.named else max(JUDGING.heading_credit, _precision(analysis.heading, weights))
     best: tuple[float, float, _Sentence | None, bool] = (-1.0, 0.0, None, expects is None)
     for sentence in analysis.sentences:
-        cover = _cover(sentence.terms_with_header, sentence.heading_terms, weights)
-        if sentence.terms <= weights.keys():  # only repeats the question (a heading, say): answers nothing
+        cover = _cover(sentence.terms_with_header, sentence.heading_terms, weights, credit)
+        if sentence.terms <= weights.keys() or sentence.pointer:  # repeats the question, or points elsewhere
             cover *= JUDGING.echo_factor
         typed = expects is None or sentence.holds(expects)
         score = (
             cover
             + JUDGING.type_bonus * (expects is not None and typed)
             + JUDGING.subject_bonus * (bool(question.subject) and sentence.opening == question.subject)
+            + JUDGING.defining_bonus * (bool(defines) and defines <= sentence.defined)
         )
         if score > best[0]:
             best = (score, cover, sentence, typed)
@@ -319,7 +362,7 @@ def _judge(
     span = chosen.span if chosen else (0, len(analysis.passage.text))
     row_header = chosen.row_header if chosen else ""
     sentence_terms = chosen.terms if chosen else frozenset()
-    pair = _best_pair(analysis.sentences, question, sentence_score)
+    pair = _best_pair(analysis.sentences, question, sentence_score, credit)
     if pair is not None:
         sentence_score, answer_cover, typed, span, sentence_terms = pair
         row_header = ""
@@ -327,6 +370,8 @@ def _judge(
         JUDGING.bm25_share * max(hit.score, 0.0) / best_score
         + (1 - JUDGING.bm25_share) * sentence_score
         + JUDGING.first_mention_bonus * first_mention
+        + JUDGING.defining_bonus * entry
+        + JUDGING.heading_bonus * _coverage(analysis.headings, weights)
         + JUDGING.favoured_bonus * (analysis.passage.doc_id == question.favoured_doc)
     )
     return _Candidate(
@@ -344,7 +389,7 @@ def _judge(
 
 
 def _best_pair(
-    sentences: Sequence[_Sentence], question: Question, to_beat: float
+    sentences: Sequence[_Sentence], question: Question, to_beat: float, credit: float
 ) -> tuple[float, float, bool, tuple[int, int], frozenset[str]] | None:
     """Two adjacent sentences that together answer better than `to_beat` (the best one alone), as
     (score, cover, typed, span, terms); None if no pair does. A pair pays its cost for its length."""
@@ -358,7 +403,7 @@ def _best_pair(
         terms = first.terms | second.terms
         if terms <= weights.keys():  # only repeats the question
             continue
-        cover = _cover(terms, first.heading_terms, weights)
+        cover = _cover(terms, first.heading_terms, weights, credit)
         # What the question asks for counts in a sentence that is about the question too.
         typed = expects is None or any(
             part.holds(expects) and not part.terms.isdisjoint(weights) for part in (first, second)

@@ -46,16 +46,20 @@ _NAVIGATION_WORDS = 1  # a paragraph of two or more links and at most this many 
 
 
 def read_html(data: bytes) -> Structured:
-    """A page's visible text and structure; its title from <title>, else its first <h1>."""
+    """A page's visible text and structure; its title from <title> (or its first <h1>, when that is
+    the title without the site's name around it)."""
     try:
         markup: str | bytes = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError:
         markup = data  # BeautifulSoup then honours <meta charset> or guesses
     soup = BeautifulSoup(markup, "html.parser")
+    for handle in soup.find_all(_self_anchor):
+        handle.decompose()
     title = inline(soup.title.get_text()) if isinstance(soup.title, Tag) else ""
-    if not title:
-        first = soup.find("h1")
-        title = inline(first.get_text()) if isinstance(first, Tag) else ""
+    first = soup.find("h1")
+    heading = inline(first.get_text()) if isinstance(first, Tag) else ""
+    if heading and (not title or (heading in title and len(heading) < len(title))):
+        title = heading  # "Glossary — Python 3.11 documentation": the page's own name, not the site's too
     reader = _Reader()
     reader.walk(soup.body if isinstance(soup.body, Tag) else soup)
     reader.flush()
@@ -89,7 +93,7 @@ class _Reader:
 
     def _element(self, tag: Tag) -> None:
         name = tag.name
-        if name in _HIDDEN or _hidden(tag) or _navigation(tag) or _self_anchor(tag):
+        if name in _HIDDEN or _hidden(tag) or _navigation(tag):
             return
         if name == "br":
             self._running.append("\n")
@@ -149,10 +153,13 @@ class _Reader:
     def _definitions(self, listing: Tag) -> None:
         """A definition's name is the context of its description: a term heading, then the description."""
         for child in listing.find_all(["dt", "dd"], recursive=False):
-            if child.name == "dt":
-                self.text.heading(child.get_text(" "), TERM_LEVEL)
-            else:
+            term = inline(child.get_text(" "))
+            if child.name == "dd":
                 self._element_as_block(child)
+            elif term.endswith(":"):  # "You probably can:": a lead-in to what follows, not a name
+                self.text.paragraph(term)
+            else:
+                self.text.heading(term, TERM_LEVEL)
 
     def _element_as_block(self, tag: Tag) -> None:
         self.flush()

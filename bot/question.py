@@ -68,18 +68,18 @@ _NUMBER = re.compile(  # a count or a measure; a year alone is neither ("in 2020
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 _QUOTATION = re.compile(r"[\"“«„][^\"“”«»„]{3,}?\s[^\"“”«»„]{3,}[\"”»“]")  # of two words or more
-# A file or folder: /etc/papersize, ~/.pgpass, C:\Program Files, pg_hba.conf, sources.list.d
+# A file or folder: /etc/papersize, ~/.pgpass, C:\Program Files, pg_hba.conf, .python_history, $HOME
 _PATH = re.compile(
     r"(?:(?<![\w/])(?:~|\.{1,2}|[A-Za-z]:)?[/\\][\w.@+-]+(?:[/\\][\w.@+-]*)*"
     r"|\b[\w-]+(?:\.[\w-]+)*\.(?:conf|cfg|ini|ya?ml|json|toml|xml|list|d|rc|log|db|sqlite3?|pem|key|service|txt)\b"
-    r"|\$[A-Z][A-Z0-9_]{2,}\b|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b)"
+    r"|(?<![\w.])\.[a-z][\w.-]+|\$[A-Z][A-Z0-9_]{2,}\b|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b)"
 )
 # An instruction: an imperative at a sentence's or clause's start, or a command with options.
 _INSTRUCTION = re.compile(
-    r"(?:^|[:;,]\s+|\b(?:then|just|simply|and)\s+)(?:run|use|type|enter|execute|install|edit|add|set|enable|disable|"
-    r"remove|delete|create|open|select|choose|click|press|put|change|copy|move|call|pass|specify|invoke|start|stop|"
-    r"restart|reload|write|append|uncomment|configure)\b"
-    r"|\b(?:run|execute|type|issue|use)\s+(?:the\s+)?(?:command|program|tool|utility)\b"
+    r"(?:^|[:;,]\s*|\b(?:then|just|simply|and|can|could|should|must|may|to|please|you)\s+)"
+    r"(?:run|use|type|enter|execute|install|edit|add|set|enable|disable|remove|delete|create|open|select|choose|"
+    r"click|press|put|change|copy|move|call|pass|specify|invoke|start|stop|restart|reload|write|append|"
+    r"uncomment|configure)\b"
     r"|(?:^|\s)[a-z][\w.-]*\s+(?:-{1,2}[a-z][\w-]*|[a-z][\w-]*\s+-{1,2}[a-z][\w-]*)",
     re.IGNORECASE,
 )
@@ -113,20 +113,26 @@ KINDS: tuple[AnswerKind, ...] = (
         untyped_confidence=0.6,
     ),
     AnswerKind(
+        "default",
+        re.compile(r"\bdefaults?\b|\bby default\b"),
+        re.compile(rf"\bdefaults?\b.*(?:\d|\b(?:on|off|true|false|yes|no|none|empty|disabled|enabled)\b|[\"'“‘]|{_PATH.pattern})"),
+        untyped_confidence=0.6,
+    ),
+    AnswerKind("frequency", re.compile(r"\bhow often\b"), re.compile(f"{_TIME.pattern}|{_NUMBER.pattern}", re.IGNORECASE)),
+    AnswerKind(
         "time",
         re.compile(
             r"\b(?:when|since when|what year|which year|what date|what day|in what year|what time|at what time|"
-            r"how often|which day|which days|what days)\b"
+            r"which day|which days|what days)\b"
         ),
         _TIME,
     ),
     AnswerKind(
-        "place",
+        "file",
         re.compile(
-            r"\bwhere (?:is|are|do|does|can|should|would|will)\b.*\b(?:kept|stored|configured|located|saved|defined|"
-            r"installed|set|found|logged|written|placed|put|live|lives|go|goes|keep|store|log|write|put|find|look)\b|"
             r"\b(?:which|what|in which|in what) (?:file|files|folder|folders|directory|directories|path|config file)\b|"
-            r"\bwhere\b.*\b(?:file|files|folder|directory|config|configuration|settings?|logs?)\b"
+            r"\bwhere\b.*\b(?:file|files|folder|directory|config|configuration|settings?|logs?|kept|stored|saved|"
+            r"installed|logged|written|configured)\b"
         ),
         _PATH,
         in_code=True,
@@ -142,7 +148,8 @@ KINDS: tuple[AnswerKind, ...] = (
         ),
         _NUMBER,
     ),
-    AnswerKind("name", re.compile(r"\b(?:who|whom|whose|where|which country|which city|what country|what city)\b"), _NAME),
+    AnswerKind("place", re.compile(r"\bwhere\b"), re.compile(f"{_NAME.pattern}|{_PATH.pattern}")),
+    AnswerKind("name", re.compile(r"\b(?:who|whom|whose|which country|which city|what country|what city)\b"), _NAME),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
@@ -159,6 +166,8 @@ _KEYWORD_KINDS = {
     "time": "time",
     "who": "name",
     "where": "place",
+    "location": "file",
+    "path": "file",
     "command": "procedure",
     "howto": "procedure",
 }
@@ -199,7 +208,13 @@ class Question:
     favoured_doc: str  # a follow-up's document just cited
 
 
-_DEFINITION = re.compile(r"^(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)\s*\??$")
+# "What is X?", "Who was X?", "What does X mean?", "X meaning", "define X": the answer defines X.
+_DEFINITION = re.compile(
+    r"^(?:(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)"
+    r"|what (?:does|do) (?:the |an? )?(?P<meant>[^?]+?) (?:mean|stand for)"
+    r"|(?:define|meaning of|definition of) (?:the |an? )?(?P<defined>[^?]+?)"
+    r"|(?P<named>[^?]+?) (?:meaning|definition|means|stands for))\s*[?.!]*$"
+)
 _DEFINITION_MAX_TERMS = 4
 
 # "In which Turkish cities does…": the words between "which"/"what" and the verb or preposition
@@ -235,6 +250,10 @@ def analyse(
     asked = " ".join(question.split())
     correction = spelling.correct(asked, index, analyzer)
     expects, searched = expected_kind(correction.question if correction else asked)
+    definition = _DEFINITION.match(_CONTRACTED.sub(r"\1 is", fold(searched)))
+    defined = next((name for name in definition.groups() if name), "") if definition else ""
+    if definition and not definition["subject"]:  # "X meaning", "define X": X is what to find
+        searched = defined
     query = terms_of(searched, index, analyzer)
     earlier = [term for term in dict.fromkeys(terms_of(context, index, analyzer)) if term not in query]
     everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing)
@@ -244,8 +263,7 @@ def analyse(
     for term in weights.keys() & terms_of(_asked_kind(searched), index, analyzer):
         weights[term] *= weighing.category
     total = sum(weights.values()) or 1.0
-    definition = _DEFINITION.match(_CONTRACTED.sub(r"\1 is", fold(searched)))
-    defines = terms_of(definition["subject"], index, analyzer) if definition else []
+    defines = terms_of(defined, index, analyzer)
     subject = _SUBJECT.search(_CONTRACTED.sub(r"\1 is", fold(searched)))
     return Question(
         asked=asked,
