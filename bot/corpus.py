@@ -34,6 +34,7 @@ from pypdf.errors import FileNotDecryptedError
 from tqdm import tqdm
 
 from .errors import CorpusError, DocumentError
+from . import markup
 from .html_text import read_html
 from .structure import Mark
 
@@ -48,7 +49,6 @@ _UPLOAD_STEM_BYTES = 200  # file systems allow 255 bytes per name
 PROGRESS_MIN_FILES = 200
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*$\n?", re.DOTALL | re.MULTILINE)
-_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
@@ -216,7 +216,8 @@ def read_document(file: CorpusFile) -> Document:
 
 
 def _text_content(data: bytes, *, markdown: bool) -> _Content:
-    """Decode a text file and take off its front matter; Markdown stays raw so spans match."""
+    """Decode a text file, take off its front matter, and read its markup: Markdown, or
+    reStructuredText in a .txt file that is written in it (as Sphinx ships its sources)."""
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     metadata: dict[str, Any] = {}
     match = _FRONT_MATTER.match(text)
@@ -226,8 +227,15 @@ def _text_content(data: bytes, *, markdown: bool) -> _Content:
     text = text.strip()
     if not text:
         raise DocumentError("empty document")
-    heading = _ATX_HEADING.search(text) if markdown else None
-    return _Content(text, heading.group(1) if heading else None, metadata)
+    if markdown:
+        read = markup.markdown(text)
+    elif markup.looks_restructured(text):
+        read = markup.restructured(text)
+    else:
+        return _Content(text, None, metadata)
+    if not read.text:
+        raise DocumentError("empty document")
+    return _Content(read.text, read.title, metadata, read.marks)
 
 
 def _decode(data: bytes) -> str:

@@ -80,7 +80,7 @@ class Hit:
 
 def _pipeline_code_digest() -> str:
     """The source of the modules that turn files into index entries: an upgrade rebuilds the index."""
-    modules = ("corpus.py", "html_text.py", "structure.py", "chunking.py", "text.py", "pipeline.py", "index.py")
+    modules = ("corpus.py", "html_text.py", "markup.py", "structure.py", "chunking.py", "text.py", "pipeline.py", "index.py")
     return _digest("".join((Path(__file__).parent / name).read_text(encoding="utf-8") for name in modules))
 
 

@@ -227,11 +227,12 @@ def test_an_unreadable_path_becomes_a_document_error(tmp_path: Path) -> None:
 # --- Markdown and metadata -------------------------------------------------------------------
 
 
-def test_markdown_title_is_the_first_heading_and_text_stays_raw(tmp_path: Path) -> None:
+def test_markdown_title_is_the_first_heading_read_as_a_reader_sees_it(tmp_path: Path) -> None:
     source = "Intro line.\n\n## The  *Real* Title ##\n\nBody text.\n"
     doc = read(tmp_path, "notes.md", source)
-    assert doc.title == "The *Real* Title"
-    assert doc.text == source.strip()
+    assert doc.title == "The Real Title"
+    assert doc.text == "Intro line.\n\nThe Real Title\n\nBody text."
+    assert [(KINDS[m.kind], doc.text[m.start : m.end]) for m in doc.marks] == [("heading", "The Real Title")]
 
 
 def test_front_matter_sets_title_url_and_metadata(tmp_path: Path) -> None:
@@ -243,7 +244,7 @@ def test_front_matter_sets_title_url_and_metadata(tmp_path: Path) -> None:
     assert doc.title == "From Front Matter"
     assert doc.url == "https://example.org/a"
     assert doc.metadata == (("author", "Ann"), ("tags", "x, y"), ("year", "2021"))
-    assert doc.text == "# Heading\n\nBody."
+    assert doc.text == "Heading\n\nBody."
 
 
 def test_bad_front_matter_names_the_problem(tmp_path: Path) -> None:
