@@ -76,6 +76,7 @@ class Judging:
     defining_bonus: float = 0.2  # "what is X?": a sentence saying what X is ("X is…", "A … (X) is…"), or
     # the passage under a heading that names X (a glossary entry), whose headings then count in full
     favoured_bonus: float = 0.1  # a follow-up: the document just cited
+    favoured_section_bonus: float = 0.1  # … and more within the section just cited
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,7 @@ def answer(
     settings: AnswerSettings,
     context: str = "",
     favoured_doc: str = "",
+    favoured_section: tuple[str, ...] = (),
 ) -> Answer:
     """Search the index for a question and cite the best passages with their answering sentences.
 
@@ -132,12 +134,12 @@ def answer(
     answer outranks one that merely repeats the question's words.
 
     A follow-up brings `context`, words of the conversation before it, searched at a lower
-    weight, and the document just cited, favoured a little.
+    weight, and the document and section just cited, favoured a little.
     """
     question = " ".join(question.split())
     if not question:
         return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
-    asked = analyse(question[:MAX_QUESTION_CHARS], index, analyzer, context, favoured_doc)
+    asked = analyse(question[:MAX_QUESTION_CHARS], index, analyzer, context, favoured_doc, favoured_section)
     if not asked.terms:
         return Answer(
             question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
@@ -256,6 +258,7 @@ class _PassageTerms:
     headings: frozenset[str]  # the terms of the headings it sits under
     heading: frozenset[str]  # … of the innermost one
     named: bool  # the innermost is a name it describes (a setting, a function, a glossary term)
+    opens_section: bool  # it is the first passage under its innermost heading
 
 
 # Per index, the analyses of recently judged passages: questions keep landing on the same ones.
@@ -315,7 +318,8 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
     marks = index.marks_of(document)
     innermost = next((m for m in reversed(marks) if m.kind == HEADING and m.start < passage.span[0]), None)
     named = bool(passage.section) and innermost is not None and innermost.level == TERM_LEVEL
-    return _PassageTerms(passage, tuple(sentences), terms, heading_terms, heading, named)
+    opens = innermost is not None and not document_text[innermost.end : passage.span[0]].strip()
+    return _PassageTerms(passage, tuple(sentences), terms, heading_terms, heading, named, opens)
 
 
 def _lines_of(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -342,7 +346,8 @@ def _judge(
     weights = question.weights
     expects = question.expects
     defines = frozenset(question.defines)
-    entry = bool(defines) and analysis.heading == defines  # the passage under a heading naming what is asked
+    # the passage that opens a section whose heading names what is asked: its first sentence defines it
+    entry = bool(defines) and analysis.heading == defines and analysis.opens_section
     credit = 1.0 if entry or analysis.named else max(JUDGING.heading_credit, _precision(analysis.heading, weights))
     best: tuple[float, float, _Sentence | None, bool] = (-1.0, 0.0, None, expects is None)
     for sentence in analysis.sentences:
@@ -373,6 +378,8 @@ def _judge(
         + JUDGING.defining_bonus * entry
         + JUDGING.heading_bonus * _coverage(analysis.headings, weights)
         + JUDGING.favoured_bonus * (analysis.passage.doc_id == question.favoured_doc)
+        + JUDGING.favoured_section_bonus
+        * (bool(question.favoured_section) and analysis.passage.section == question.favoured_section)
     )
     return _Candidate(
         hit=hit,

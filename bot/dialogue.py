@@ -36,6 +36,7 @@ class Turn:
     subject: str  # what the conversation is about after this turn: what "it" refers to next
     doc_id: str  # the document of the cited answer; "" when none was found
     asked: float  # seconds since the epoch
+    section: tuple[str, ...] = ()  # the headings of the cited answer's passage
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Reading:
     question: str  # to search and to read the answer type from ("when" → a date)
     context: str = ""  # earlier words searched too, at a lower weight
     doc_id: str = ""  # the document just cited, favoured
+    section: tuple[str, ...] = ()  # … and the section of it, favoured more
     subject: str = ""  # the subject this turn carries forward
     shown: str = ""  # how the follow-up was understood, for the reply to say; "" for a fresh question
     frame: str = ""  # the question a later "and X?" builds on, when not this one ("and the date?" keeps the last)
@@ -72,7 +74,12 @@ _REFERS_BACK = re.compile(
     r"by|with|from|for|in|on|into|through|like|since|following|despite)\s+)that\b"
     r"|\bthat\s*[?.!]*$"
     r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?! (?:is|are|was|were|been)\b)"
+    r"|\b(?:the|those|these) ones\b|\bone of (?:them|those|these)\b|\bthe (?:latter|former)\b"
 )
+# "And later, can I switch?", "ok and then how do I install it": a question opening with a
+# conjunction goes on from the one before.
+_GOES_ON = re.compile(r"^(?:and|but|so|also|then|ok|okay)\b", re.IGNORECASE)
+_ALSO = re.compile(r"\s+(?:too|as well|also|either)\s*$", re.IGNORECASE)
 # "And with Estonia?", "What about Kenya?", "How about in 2015?": the rest of the previous question goes on.
 _ELLIPSIS = re.compile(
     r"^(?:(?:and|but|so|also|ok|okay)\s*,?\s*)?(?:(?:what|how)\s+about|and|also|same for)\b\s*,?\s*", re.IGNORECASE
@@ -98,9 +105,16 @@ def read(question: str, history: Sequence[Turn], analyzer: Analyzer, rarity: Rar
     last = history[-1]
     ellipsis = _ELLIPSIS.match(question)
     if ellipsis:
-        rest = question[ellipsis.end() :]
-        rest_words = fold(rest).rstrip("?.! ").split()
-        if rest_words and rest_words[0] not in _QUESTION_WORDS and len(rest_words) <= _ELLIPSIS_MAX_WORDS:
+        rest = _ALSO.sub("", question[ellipsis.end() :].rstrip("?.! "))
+        rest_words = fold(rest).split()
+        # "And Estonia?", "and the hardware clock too?": a name or a thing in place of another, not
+        # a question of its own ("and how do I undo that?").
+        if (
+            rest_words
+            and len(rest_words) <= _ELLIPSIS_MAX_WORDS
+            and _QUESTION_WORDS.isdisjoint(rest_words)
+            and not _REFERS_BACK.search(fold(rest))
+        ):
             # "And Estonia?" puts a name in another's place; "And the date?" asks more of the same
             # subject (a writer who never capitalises gets the swap).
             if _name_spans(rest) or question == question.lower():
@@ -108,7 +122,9 @@ def read(question: str, history: Sequence[Turn], analyzer: Analyzer, rarity: Rar
             return _about(question, last, keeps_frame=True)
     if not _own_words(question):  # "Why?", "Tell me more"
         return _about(question, last, keeps_frame=True)
-    if last.subject and (_REFERS_BACK.search(fold(question)) or _continues(question, last, analyzer, rarity)):
+    if last.subject and (
+        _REFERS_BACK.search(fold(question)) or _GOES_ON.match(question) or _continues(question, last, analyzer, rarity)
+    ):
         return _about(question, last)
     return fresh
 
@@ -119,6 +135,7 @@ def _about(question: str, last: Turn, keeps_frame: bool = False) -> Reading:
         question,
         context=last.subject,
         doc_id=last.doc_id,
+        section=last.section,
         subject=last.subject,
         shown=f"{question} (about {', '.join(_names(last.subject)) or last.subject})",
         frame=last.understood if keeps_frame else "",
@@ -132,8 +149,15 @@ def _own_words(question: str) -> list[str]:
 
 def next_turn(question: str, reading: Reading, answer: Answer, asked: float) -> Turn:
     """The turn to remember after answering."""
-    cited = answer.results[0].doc_id if answer.answered and answer.results else ""
-    return Turn(question, reading.frame or reading.question, reading.subject, cited, asked)
+    cited = answer.results[0] if answer.answered and answer.results else None
+    return Turn(
+        question,
+        reading.frame or reading.question,
+        reading.subject,
+        cited.doc_id if cited else "",
+        asked,
+        cited.section if cited else (),
+    )
 
 
 def _swapped(new: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> Reading:
@@ -147,7 +171,7 @@ def _swapped(new: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> Readin
         if re.search(r"\b(?:the|a|an)\s+$", frame[: focus[0]], re.IGNORECASE):  # not "the the Second War"
             new = re.sub(r"^(?:the|a|an)\s+", "", new, flags=re.IGNORECASE)
         understood = frame[: focus[0]] + new + frame[focus[1] :]
-    return Reading(understood, doc_id=last.doc_id, subject=_subject(understood), shown=understood)
+    return Reading(understood, doc_id=last.doc_id, section=last.section, subject=_subject(understood), shown=understood)
 
 
 def _focus(frame: str, new: str, analyzer: Analyzer, rarity: Rarity) -> tuple[int, int] | None:

@@ -83,7 +83,9 @@ class Engine:
         now = time.time()
         history = self.conversations.recall(chat, now)
         reading = dialogue.read(question, history, analyzer, functools.partial(_rarity, current))
-        reply = answer(reading.question, current, analyzer, self.config.answer, reading.context, reading.doc_id)
+        reply = answer(
+            reading.question, current, analyzer, self.config.answer, reading.context, reading.doc_id, reading.section
+        )
         if reading.follow_up:
             reply = replace(reply, question=" ".join(question.split()), understood=reading.shown)
         self.conversations.remember(chat, dialogue.next_turn(question, reading, reply, now))

@@ -149,7 +149,7 @@ KINDS: tuple[AnswerKind, ...] = (
         _NUMBER,
     ),
     AnswerKind("place", re.compile(r"\bwhere\b"), re.compile(f"{_NAME.pattern}|{_PATH.pattern}")),
-    AnswerKind("name", re.compile(r"\b(?:who|whom|whose|which country|which city|what country|what city)\b"), _NAME),
+    AnswerKind("name", re.compile(r"\b(?:who|whom|which country|which city|what country|what city)\b|^whose\b"), _NAME),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
 
@@ -206,6 +206,7 @@ class Question:
     subject: tuple[str, ...]  # the terms of what it is about ("Where does Azerbaijan have…")
     defines: tuple[str, ...]  # "What is X?": X's terms, when X is short enough to be a name
     favoured_doc: str  # a follow-up's document just cited
+    favoured_section: tuple[str, ...]  # … and the section of it
 
 
 # "What is X?", "Who was X?", "What does X mean?", "X meaning", "define X": the answer defines X.
@@ -240,6 +241,7 @@ def analyse(
     analyzer: Analyzer,
     context: str = "",
     favoured_doc: str = "",
+    favoured_section: tuple[str, ...] = (),
     weighing: Weighing = WEIGHING,
 ) -> Question:
     """Everything answering needs to know about a question (already cut to a searchable length).
@@ -275,6 +277,7 @@ def analyse(
         subject=tuple(terms_of(subject[1], index, analyzer)) if subject else (),
         defines=tuple(defines) if 1 <= len(defines) <= _DEFINITION_MAX_TERMS else (),
         favoured_doc=favoured_doc,
+        favoured_section=favoured_section,
     )
 
 
@@ -283,12 +286,17 @@ def terms_of(text: str, index: Index, analyzer: Analyzer) -> list[str]:
     return word_forms.in_index(analyzer.tokens(text), index)
 
 
+# "Where is the paper size kept?": the verb says a place is asked for, not what to find there.
+_KEPT = re.compile(r"\bwhere\b.*?\b(kept|stored|located|saved|placed|found|installed|live[sd]?)\b")
+
+
 def _asked_kind(question: str) -> str:
     """The words naming what kind of answer the question asks for: the noun of a which/what
-    question, the adjective of how long/many/old…; "" if none."""
-    category = _CATEGORY.search(fold(question))
+    question, the adjective of how long/many/old…, the verb of where … kept/stored; "" if none."""
+    folded = fold(question)
+    category = _CATEGORY.search(folded)
     nouns = [category[1].split()[-1]] if category else []
-    return " ".join(nouns + [how[1] for how in HOW_MUCH.finditer(question)])
+    return " ".join(nouns + [how[1] for how in HOW_MUCH.finditer(question)] + _KEPT.findall(folded))
 
 
 def _term_weights(query: list[str], index: Index, everyday: dict[str, float]) -> dict[str, float]:

@@ -6,8 +6,9 @@ touched: a correct question is never rewritten, and a real word the documents la
 words are pyspellchecker's (see english); the corrections come from the corpus alone. The
 nearest word is the one fewest edits away (rapidfuzz's optimal string alignment distance: a letter
 added, dropped, changed, or two swapped — "debain" — is one edit; at most 1 edit for words up to 7
-letters and 2 beyond), the most frequent in the corpus on a tie. The corpus's
-words are counted once per index, on the first question that needs them.
+letters and 2 beyond, of words of five letters or more, keeping the first letter: a slip of the
+hand, not another name like "pipx" or "pyproject"), the most frequent in the corpus on a tie. The
+corpus's words are counted once per index, on the first question that needs them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from . import english
 from .index import Index
 from .text import STOPWORDS, Analyzer, fold, words
 
-_MIN_LENGTH = 4  # shorter words are too often a different word one edit away
+_MIN_LENGTH = 5  # shorter words are too often a different word one edit away ("pipx" is not "pip")
 _CANDIDATES = 20
 _QUESTION_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
@@ -97,6 +98,8 @@ def _words_of(index: Index) -> _CorpusWords:
 def _nearest(word: str, corpus: _CorpusWords) -> str | None:
     allowed = 1 if len(word) <= 7 else 2
     matches = process.extract(word, corpus.choices, scorer=OSA.distance, score_cutoff=allowed, limit=_CANDIDATES)
+    # A typo keeps the word's first letter: "pyproject" is another name, not a slip for "myproject".
+    matches = [match for match in matches if match[0][0] == word[0]]
     if not matches:
         return None
     return min(matches, key=lambda match: (match[1], -corpus.counts[match[0]], match[0]))[0]

@@ -23,8 +23,9 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 # Wikipedia-style reference markers: [12], [note 3], [citation needed].
 REFERENCE_MARKER = re.compile(r"\[(?:\d+|note \d+|[a-z]|citation needed)\]", re.IGNORECASE)
 # An initialism (U.S., e.g.) is one word, so that "U.S." is not the lone letter "u".
-_WORD = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:'[^\W_]+)*")
-_ASCII_WORD = re.compile(r"(?:[a-z]\.){2,}|[a-z0-9]+(?:'[a-z0-9]+)*")  # _WORD on folded ASCII text, faster
+# A version or decimal number (3.11, 1.6, 2.0.1) is one word too: "Python 1.6" is not "1" and "6".
+_WORD = re.compile(r"(?:[^\W\d_]\.){2,}|\d+(?:\.\d+)+|[^\W_]+(?:'[^\W_]+)*")
+_ASCII_WORD = re.compile(r"(?:[a-z]\.){2,}|\d+(?:\.\d+)+|[a-z0-9]+(?:'[a-z0-9]+)*")  # _WORD on folded ASCII text, faster
 
 STOPWORDS = frozenset(
     """
@@ -41,8 +42,9 @@ STOPWORDS = frozenset(
     you're you've your yours yourself yourselves s t d ll m re ve e.g i.e etc
     whats hows wheres whos whens whys thats theres im ive youre dont doesnt didnt cant wont isnt
     arent wasnt werent havent hasnt hadnt shouldnt wouldnt couldnt
+    whose ok okay hey hi hello thanks thx pls plz yeah yep hmm btw
     """.split()
-)  # the last two lines: contractions as chat writes them, without the apostrophe
+)  # the last lines: chat's contractions without the apostrophe, and its fillers
 
 STEMMER_VERSION = f"snowball-english/{Stemmer.version()}"
 
