@@ -187,8 +187,13 @@ def _coverage(terms: frozenset[str], shares: dict[str, float]) -> float:
     return sum(share for term, share in shares.items() if term in terms)
 
 
-# Where a sentence starts saying what its subject is: "A global interpreter lock (GIL) is used…".
-_COPULA = re.compile(r"\b(?:is|are|was|were|means|refers to|stands for)\b", re.IGNORECASE)
+# Where a sentence starts saying what its subject is: "A global interpreter lock (GIL) is used…",
+# "stable/contrib/: This directory contains…".
+_COPULA = re.compile(
+    r"\b(?:is|are|was|were|means|refers to|stands for|contains|holds|(?:will )?(?:has|have)|shows|lists|provides|"
+    r"describes|returns|displays)\b|:\s",
+    re.IGNORECASE,
+)
 _DEFINED_MAX_CHARS = 100
 _POINTER = re.compile(
     r"^(?:(?:for (?:more|further) (?:information|details)(?: on [^,]{1,60})?|for details|for an? [^,]{1,40}),?\s*)?"
@@ -298,7 +303,7 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
                 terms | frozenset(analyzer.tokens(header)) if header else terms,
                 heading_terms,
                 tuple(analyzer.tokens(_first_word(text))),
-                _defined(text, analyzer),
+                frozenset() if code else _defined(text, analyzer),
                 _POINTER.match(text) is not None,
                 code,
                 {},

@@ -175,7 +175,7 @@ _TRAILING_WORD = re.compile(r"(?:^|\s)([^\W\d_]+)[\s?.!]*$")
 
 
 # "whats", "hows": chat's contractions, without the apostrophe, read as the question words they are.
-_CONTRACTED = re.compile(r"\b(what|how|where|who|when|why)s\b")
+_CONTRACTED = re.compile(r"\b(what|how|where|who|when|why)'?s\b")
 
 
 def expected_kind(question: str) -> tuple[AnswerKind | None, str]:
@@ -214,6 +214,7 @@ _DEFINITION = re.compile(
     r"^(?:(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)"
     r"|what (?:does|do) (?:the |an? )?(?P<meant>[^?]+?) (?:mean|stand for)"
     r"|(?:define|meaning of|definition of) (?:the |an? )?(?P<defined>[^?]+?)"
+    r"|what (?:is|are) (?:in|inside) (?:the |an? )?(?P<inside>[^?]+?)"
     r"|(?P<named>[^?]+?) (?:meaning|definition|means|stands for))\s*[?.!]*$"
 )
 _DEFINITION_MAX_TERMS = 4

@@ -25,6 +25,7 @@ REFERENCE_MARKER = re.compile(r"\[(?:\d+|note \d+|[a-z]|citation needed)\]", re.
 # An initialism (U.S., e.g.) is one word, so that "U.S." is not the lone letter "u".
 # A version or decimal number (3.11, 1.6, 2.0.1) is one word too: "Python 1.6" is not "1" and "6".
 _WORD = re.compile(r"(?:[^\W\d_]\.){2,}|\d+(?:\.\d+)+|[^\W_]+(?:'[^\W_]+)*")
+_IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d_]\w+(?:\.\w+)*\.[^\W\d_]\w+(?!\w)|(?<![\w.])[^\W\d_]\w*_\w*[^\W_](?![\w.])")
 _ASCII_WORD = re.compile(r"(?:[a-z]\.){2,}|\d+(?:\.\d+)+|[a-z0-9]+(?:'[a-z0-9]+)*")  # _WORD on folded ASCII text, faster
 
 STOPWORDS = frozenset(
@@ -42,7 +43,7 @@ STOPWORDS = frozenset(
     you're you've your yours yourself yourselves s t d ll m re ve e.g i.e etc
     whats hows wheres whos whens whys thats theres im ive youre dont doesnt didnt cant wont isnt
     arent wasnt werent havent hasnt hadnt shouldnt wouldnt couldnt
-    whose ok okay hey hi hello thanks thx pls plz yeah yep hmm btw
+    whose ok okay hey hi hello thanks thx pls plz yeah yep hmm btw vs versus
     """.split()
 )  # the last lines: chat's contractions without the apostrophe, and its fillers
 
@@ -59,10 +60,15 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The folded words of text, reference markers dropped, possessive "'s" removed."""
+    """The folded words of text, reference markers dropped, possessive "'s" removed; an identifier
+    (work_mem, pg_stat_activity, os.path.join, postgresql.conf) is also a word of its own, after
+    its parts, so that asking for it by name finds it before the passages that share a part."""
     folded = fold(REFERENCE_MARKER.sub(" ", text))
     found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
-    return [_clean(word) if "'" in word or "." in word else word for word in found]
+    cleaned = [_clean(word) if "'" in word or "." in word else word for word in found]
+    if "_" in folded or "." in folded:
+        cleaned.extend(_IDENTIFIER.findall(folded))
+    return cleaned
 
 
 def _clean(word: str) -> str:
