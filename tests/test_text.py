@@ -81,8 +81,18 @@ def test_words_splits_hyphenated_and_dashed_words() -> None:
     ]
 
 
-def test_words_drops_punctuation_and_underscores() -> None:
-    assert words('"Hello," she said; (yes) snake_case!') == ["hello", "she", "said", "yes", "snake", "case"]
+def test_words_drops_punctuation_and_splits_identifiers_keeping_them_whole_too() -> None:
+    assert words('"Hello," she said; (yes) snake_case!') == ["hello", "she", "said", "yes", "snake", "case", "snake_case"]
+    assert words("Edit postgresql.conf, then os.path.join it.") == [
+        *["edit", "postgresql", "conf", "then", "os", "path", "join", "it"],
+        *["postgresql.conf", "os.path.join"],
+    ]
+
+
+def test_initialisms_and_version_numbers_are_single_words() -> None:
+    assert words("The U.S. shipped Python 3.11.2, e.g. in 2023.") == [
+        *["the", "u.s", "shipped", "python", "3.11.2", "e.g", "in", "2023"],
+    ]
 
 
 def test_words_of_empty_or_punctuation_only_text_is_empty() -> None:
