@@ -115,7 +115,11 @@ KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         "default",
         re.compile(r"\bdefaults?\b|\bby default\b"),
-        re.compile(rf"\bdefaults?\b.*(?:\d|\b(?:on|off|true|false|yes|no|none|empty|disabled|enabled)\b|[\"'“‘]|{_PATH.pattern})"),
+        # "the default is 4MB", "5432 by default": the word and a value, in either order
+        re.compile(
+            rf"^(?=.*\bdefault)(?=.*(?:\d|\b(?:on|off|true|false|yes|no|none|empty|disabled|enabled)\b|[\"'“‘]|{_PATH.pattern}))",
+            re.IGNORECASE | re.DOTALL,
+        ),
         untyped_confidence=0.6,
     ),
     AnswerKind("frequency", re.compile(r"\bhow often\b"), re.compile(f"{_TIME.pattern}|{_NUMBER.pattern}", re.IGNORECASE)),
@@ -161,11 +165,8 @@ _KEYWORD_KINDS = {
     "dates": "time",
     "year": "time",
     "years": "time",
-    "when": "time",
     "day": "time",
     "time": "time",
-    "who": "name",
-    "where": "place",
     "location": "file",
     "path": "file",
     "command": "procedure",

@@ -370,3 +370,78 @@ def test_shipped_table_rows_are_found_with_their_header() -> None:
         holding = [p for p in passages if row in p.text]
         assert holding, row
         assert all(p.header == TABLE_HEADER or p.text.startswith(TABLE_HEADER) for p in holding)
+
+
+# --- structure --------------------------------------------------------------------------------
+
+
+def _structured(*blocks: tuple[str, str]) -> tuple[str, tuple]:
+    """A document built as the readers build one: (kind, text) blocks, kinds as StructuredText's."""
+    from bot.structure import StructuredText
+
+    built = StructuredText()
+    for kind, text in blocks:
+        if kind == "h1":
+            built.heading(text, 1)
+        elif kind == "h2":
+            built.heading(text, 2)
+        elif kind == "code":
+            built.code(text)
+        elif kind == "items":
+            built.items(text.split("\n"), "•")
+        else:
+            built.paragraph(text)
+    document = built.build()
+    return document.text, document.marks
+
+
+def test_prose_wrapped_at_79_columns_is_a_paragraph_not_a_table() -> None:
+    wrapped = (
+        "Passwords are stored with the PBKDF2 algorithm by default, which is a secure\n"
+        "choice for most projects. You can switch to Argon2 or bcrypt by listing the\n"
+        "hasher first in the setting, and existing passwords are upgraded when their\n"
+        "users log in next time."
+    )
+    passages = chunk("doc", f"Password storage\n\n{wrapped}", ChunkingSettings(target_chars=200, max_chars=400))
+    assert all(p.header == "" for p in passages)
+
+
+def test_a_sentence_leading_in_to_code_is_one_unit_with_it_even_past_a_blank_line_inside() -> None:
+    text, marks = _structured(
+        ("p", "Some words come first to fill the passage. " * 8),
+        ("p", "To check the status of a service, run:"),
+        ("code", "systemctl status foo.service\n\n# and for its log\njournalctl -u foo"),
+    )
+    passages = chunk("doc", text, ChunkingSettings(target_chars=200, max_chars=400), marks)
+    (holding,) = [p for p in passages if "journalctl -u foo" in p.text]
+    assert holding.text.startswith("To check the status of a service, run:")
+    assert "systemctl status foo.service\n\n# and for its log\njournalctl -u foo" in holding.text
+
+
+def test_a_sentence_ending_in_a_colon_leads_in_to_a_list() -> None:
+    text, marks = _structured(("p", "The package has three states:"), ("items", "install\nremove\npurge"))
+    (passage,) = chunk("doc", text, ChunkingSettings(), marks)
+    assert passage.text == "The package has three states:\n\n• install\n• remove\n• purge"
+
+
+def test_passages_do_not_cross_headings_and_carry_their_path_without_the_title() -> None:
+    text, marks = _structured(
+        ("h1", "The Manual"),
+        ("p", "An introduction."),
+        ("h2", "Installing"),
+        ("p", "Run the installer."),
+        ("h2", "Removing"),
+        ("p", "Run the uninstaller."),
+    )
+    passages = chunk("doc", text, ChunkingSettings(), marks, title="The Manual")
+    assert [(p.text, p.section) for p in passages] == [
+        ("An introduction.", ()),
+        ("Run the installer.", ("Installing",)),
+        ("Run the uninstaller.", ("Removing",)),
+    ]
+
+
+def test_a_plain_text_document_without_marks_chunks_as_before() -> None:
+    text = "Political relations\n\nTürkiye recognized Azerbaijan in 1991. Relations began in January 1992."
+    assert [p.text for p in chunk("doc", text)] == [text]
+    assert chunk("doc", text)[0].section == ()

@@ -142,3 +142,34 @@ def test_and_with_a_common_noun_asks_more_of_the_subject_and_keeps_the_question_
     assert read("And Lithuania?", turns, ANALYZER, rarity).question == (
         "When did Azerbaijan establish relations with Lithuania?"
     )
+
+
+@pytest.mark.parametrize(
+    "follow_up",
+    ["and how do I undo that?", "ok and then how do i install it", "And later, can I switch?"],
+)
+def test_a_question_opening_with_a_conjunction_goes_on_and_is_not_a_name_swap(follow_up: str) -> None:
+    reading = read(follow_up, after("how do i hold a package", doc_id="pkg.html"), ANALYZER, rarity)
+    assert reading.question == follow_up  # its own words, not the question before with one swapped
+    assert reading.context and reading.doc_id == "pkg.html"
+
+
+def test_the_ones_and_one_of_them_point_back() -> None:
+    turns = after("how can I see which packages are installed")
+    for follow_up in ["only the ones whose name starts with foo?", "a detailed report for one of them?"]:
+        reading = read(follow_up, turns, ANALYZER, rarity)
+        assert reading.follow_up and reading.context == "see packages installed"
+
+
+def test_an_elliptical_fragment_ending_in_too_swaps_without_it() -> None:
+    reading = read("and Lithuania too?", after("When did Azerbaijan establish relations with Latvia?"), ANALYZER, rarity)
+    assert reading.question == "When did Azerbaijan establish relations with Lithuania?"
+
+
+def test_the_section_just_cited_is_remembered_and_favoured() -> None:
+    question = "how do i hold a package"
+    reading = read(question, (), ANALYZER, rarity)
+    cited = Result("pkg.html", "Packages", 3, "text", "text", 1.0, section=("7.12. How do I put a package on hold?",))
+    turn = next_turn(question, reading, Answer(question, True, 0.9, (cited,)), 0.0)
+    follow_up = read("and how do I undo that?", (turn,), ANALYZER, rarity)
+    assert follow_up.section == ("7.12. How do I put a package on hold?",)
