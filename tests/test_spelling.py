@@ -26,6 +26,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
         ("When did Azerbajan recognise Kosovo?", [("Azerbajan", "Azerbaijan")]),
         ("Who signd the Shusa declaraton?", [("signd", "signed"), ("Shusa", "Shusha"), ("declaraton", "declaration")]),
         ("Where is the embasy of Turkiye?", [("embasy", "embassy")]),
+        ("Where is the embsasy of Turkiye?", [("embsasy", "embassy")]),  # two letters swapped: one slip
     ],
 )
 def test_a_misspelt_word_becomes_the_nearest_corpus_word(engine: Engine, question: str, replaced: list) -> None:
@@ -45,6 +46,8 @@ def test_a_misspelt_word_becomes_the_nearest_corpus_word(engine: Engine, questio
         "Who won the football match?",  # "match" is not turned into "march"
         "Wich treaty was signed?",  # a mistyped question word is not turned into another word
         "Tell me about zqxvbnm",  # nothing near it
+        "What did Azerbaijan sign in Zhusha?",  # a typo keeps its first letter: another name, not "Shusha"
+        "What happened in Baki?",  # four letters are too few to tell a slip (from "Baku") from another name
     ],
 )
 def test_correct_and_real_words_are_left_alone(engine: Engine, question: str) -> None:
