@@ -195,6 +195,7 @@ _COPULA = re.compile(
     re.IGNORECASE,
 )
 _DEFINED_MAX_CHARS = 100
+_WHOLE_LIST_MAX = 300  # characters of a list or table beyond which only its rows can answer
 _POINTER = re.compile(
     r"^(?:(?:for (?:more|further) (?:information|details)(?: on [^,]{1,60})?|for details|for an? [^,]{1,40}),?\s*)?"
     r"(?:see|refer to|consult|look at)\b[^.!?]{0,120}[.!?]?$",
@@ -247,8 +248,9 @@ class _Sentence:
         """Whether the sentence holds what `kind` looks for (a quotation, a date, a command, a name…)."""
         found = self.checked.get(kind.name)
         if found is None:
+            read = f"{self.row_header}\n{self.text}" if self.row_header else self.text  # a row with its header
             found = self.checked[kind.name] = (kind.in_code and self.code) or (
-                kind.holds is not None and kind.holds.search(self.text) is not None
+                kind.holds is not None and kind.holds.search(read) is not None
             )
         return found
 
@@ -316,6 +318,8 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
             lead = unit.header or (document_text[unit.start : lines[0][0]].strip() if lines[0][0] > unit.start else "")
             for start, end in lines:
                 add(start, end, lead, unit.kind == CODE)
+            if unit.kind != CODE and unit.end - unit.start > _WHOLE_LIST_MAX:
+                continue  # a long list is its items: as a whole it would hold every question's words
         add(unit.start, unit.end, unit.header if unit.kind != PROSE else "", unit.kind == CODE)
     # The passage's terms are its sentences' (sentences cover its words), its headings' and its table header's.
     terms = heading_terms.union(analyzer.tokens(passage.header), *(sentence.terms for sentence in sentences))
