@@ -11,7 +11,9 @@ code block — and keep to these rules:
 - a heading is not text of a passage but its context: passages do not cross a heading, and each
   carries the path of headings it sits under (`section`);
 - a sentence that leads in to a code block, list or table ("To display it, run the command:") is
-  one unit with it, so the instruction and its payload are found, judged and cited together;
+  one unit with it, so the instruction and its payload are found, judged and cited together; so is
+  one that goes on after a command in lower case ("$ pg_ctl start -l logfile" / "will start the
+  server in the background…");
 - table rows and list items keep one per line, and a passage that starts inside a table carries
   the table's header line, so "Fiji 19 March 2010" is read — and found — as a formal-relations date.
 """
@@ -261,10 +263,21 @@ def _units(text: str, all_blocks: Sequence[Block], max_chars: int) -> list[Unit]
         if block.kind == HEADING or (block.kind in (PROSE, LIST) and _is_reference_list(text[block.start : block.end])):
             continue
         own = _block_units(text, number, block, max_chars)
-        if own and block.kind != PROSE and units and units[-1].block == number - 1 and units[-1].kind == PROSE:
+        follows = bool(own and units) and units[-1].block == number - 1
+        if follows and block.kind != PROSE and units[-1].kind == PROSE:
             own = _led_in(text, units, own, max_chars)
+        elif follows and block.kind == PROSE and units[-1].kind == CODE and _continues(text, units[-1], own[0], max_chars):
+            # "$ pg_ctl start -l logfile" / "will start the server in the background…": one sentence
+            # around a command, which the page set apart.
+            code = units.pop()
+            own[0] = Unit(code.start, own[0].end, code.block, CODE, code.header, code.is_header)
         units.extend(own)
     return units
+
+
+def _continues(text: str, code: Unit, sentence: Unit, max_chars: int) -> bool:
+    """Does the sentence after a code block go on with it: it starts in lower case, and both fit max_chars?"""
+    return text[sentence.start].islower() and sentence.end - code.start <= max_chars
 
 
 def _block_units(text: str, number: int, block: Block, max_chars: int) -> list[Unit]:

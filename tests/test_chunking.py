@@ -445,3 +445,15 @@ def test_a_plain_text_document_without_marks_chunks_as_before() -> None:
     text = "Political relations\n\nTürkiye recognized Azerbaijan in 1991. Relations began in January 1992."
     assert [p.text for p in chunk("doc", text)] == [text]
     assert chunk("doc", text)[0].section == ()
+
+
+def test_a_sentence_going_on_in_lower_case_after_a_command_is_one_unit_with_it() -> None:
+    text, marks = _structured(
+        ("p", "Some words come first to fill the passage. " * 8),
+        ("code", "$ pg_ctl start -l logfile"),
+        ("p", "will start the server in the background and put the output into the named log file."),
+        ("p", "The -D option has the same meaning here as for postgres."),
+    )
+    passages = chunk("doc", text, ChunkingSettings(target_chars=200, max_chars=400), marks)
+    (holding,) = [p for p in passages if "pg_ctl start" in p.text]
+    assert holding.text.startswith("$ pg_ctl start -l logfile\n\nwill start the server")
