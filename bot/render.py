@@ -1,9 +1,17 @@
-"""Answer → what a person reads: console text, Telegram HTML, and the JSON answer schema."""
+"""Answer → what a person reads: console text, Telegram HTML, and the JSON answer schema.
+
+A passage's code blocks and tables (`Result.code`) keep their lines: the console does not re-wrap
+them, and Telegram shows them in <pre>. Telegram lets no bold or italic entity contain or sit
+inside a <pre>, so an answer that holds code is bold in its prose only; when the answer is code
+alone (a command line, a table row), its lines stand in a <pre> of their own under a bold line
+saying what they answer (the sentence leading in to them, or the table's header).
+"""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -15,6 +23,12 @@ _WIDTH = 88
 TELEGRAM_LIMIT = 4096  # characters in one message
 EXCERPT_CHARS = 600  # of passage text around the answering sentence in a reply
 _TITLE_CHARS = 200
+_SECTION_CHARS = 60  # of each heading in a source line
+_SECTION_LEVELS = 3  # shown of a deeper section path: the outermost and the innermost two
+_LABEL_CHARS = 200  # of the bold line over an answer that is code alone
+_POINTER = "▸"  # that line, when nothing says what the code answers
+
+Span = tuple[int, int]
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -37,6 +51,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "also_in": list(r.also_in),
                 "header": r.header,
                 "url": r.url,
+                "section": list(r.section),
+                "code": [list(span) for span in r.code],
             }
             for r in answer.results
         ],
@@ -44,7 +60,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_from_json(data: Mapping[str, Any]) -> Answer:
-    """The inverse of answer_json, for answers kept on disk."""
+    """The inverse of answer_json, for answers kept on disk (those stored before a key was added too)."""
     return Answer(
         question=data["question"],
         answered=data["answered"],
@@ -63,10 +79,202 @@ def answer_from_json(data: Mapping[str, Any]) -> Answer:
                 also_in=tuple(r["also_in"]),
                 header=r["header"],
                 url=r["url"],
+                section=tuple(r.get("section", ())),
+                code=tuple((int(start), int(end)) for start, end in r.get("code", ())),
             )
             for r in data["results"]
         ),
     )
+
+
+def section_path(section: Sequence[str]) -> str:
+    """The headings a passage sits under, joined by " › " and shortened to fit a line or two:
+    each heading cut to a readable length, and of a deep path the outermost and the innermost two."""
+    levels = [cut(" ".join(heading.split()), _SECTION_CHARS) for heading in section]
+    if len(levels) > _SECTION_LEVELS:
+        levels = [levels[0], "…", *levels[-(_SECTION_LEVELS - 1) :]]
+    return " › ".join(levels)
+
+
+def cited_place(result: Result) -> str:
+    """The document's title and the section path of a result: "Debian FAQ › 7.5. What is a conffile?"."""
+    path = section_path(result.section)
+    return f"{result.title} › {path}" if path else result.title
+
+
+# --- where an excerpt starts and stops ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Excerpt:
+    """A window of a passage's text to show, the part of it to mark as the answer, and its code."""
+
+    text: str
+    code: tuple[Span, ...]  # sorted, within the text, not overlapping
+    start: int
+    stop: int
+    at: int = 0  # the answer shown: text[at:end]
+    end: int = 0
+    cut: bool = False  # the answer was longer than the budget and is cut at `end`
+
+
+def _code_spans(text: str, code: Sequence[Span]) -> tuple[Span, ...]:
+    """Code spans made safe to use: within the text, sorted, overlapping ones joined."""
+    spans: list[Span] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in code):
+        if end <= start:
+            continue
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return tuple(spans)
+
+
+def _code_at(code: Sequence[Span], position: int) -> Span | None:
+    return next((span for span in code if span[0] <= position < span[1]), None)
+
+
+def _units(text: str, code: Sequence[Span]) -> list[Span]:
+    """What an excerpt is cut between: the sentences of prose and the lines of code."""
+    units: list[Span] = []
+    position = 0
+    for start, end in code:
+        units.extend(sentence_spans(text, position, start))
+        line = start
+        while line < end:
+            line_end = text.find("\n", line, end)
+            line_end = end if line_end == -1 else line_end
+            if text[line:line_end].strip():
+                units.append((line, line_end))
+            line = line_end + 1
+        position = end
+    units.extend(sentence_spans(text, position, len(text)))
+    return units
+
+
+def _cut_back(text: str, code: Sequence[Span], position: int, floor: int) -> int:
+    """Where to end a piece of text that must stop by `position`: at a line of code, else at a word."""
+    span = _code_at(code, position)
+    if span is not None:
+        newline = text.rfind("\n", max(span[0], floor), position)
+        if newline > floor:
+            return newline
+        return span[0] if span[0] > floor else position
+    region = max([floor, *(end for _, end in code if end <= position)])
+    space = text.rfind(" ", region, position)
+    if space > floor:
+        return space
+    return region if region > floor else position
+
+
+def _cut_forward(text: str, code: Sequence[Span], position: int, ceiling: int) -> int:
+    """Where to start a piece of text that must start from `position`: at a line of code, else at a word."""
+    span = _code_at(code, position)
+    if span is not None:
+        if position == span[0] or text[position - 1] == "\n":
+            return position
+        newline = text.find("\n", position, min(span[1], ceiling))
+        return newline + 1 if newline != -1 else min(span[1], ceiling)
+    region = min([ceiling, *(start for start, _ in code if start >= position)])
+    space = text.find(" ", position, region)
+    if space != -1:
+        return space + 1
+    return region if region < ceiling else position
+
+
+def _window(text: str, at: int, end: int, budget: int, code: Sequence[Span] = ()) -> Span:
+    """The stretch of `text` around text[at:end] that stays near `budget` characters, taking whole
+    sentences (and lines of code) from both sides in turn."""
+    units = _units(text, code)
+    left = [s for s in units if s[1] <= at]
+    right = [s for s in units if s[0] >= end]
+    start, stop = at, end
+    room = budget - (end - at)
+    while room > 0 and (left or right):
+        took = False
+        for side in (right, left):
+            if not side:
+                continue
+            span = side[0] if side is right else side[-1]
+            size = span[1] - span[0] + 1
+            if size > room:
+                side.clear()
+                continue
+            room -= size
+            took = True
+            if side is right:
+                stop = side.pop(0)[1]
+            else:
+                start = side.pop()[0]
+        if not took:
+            break
+    return start, stop
+
+
+def _excerpt(text: str, highlight: str, budget: int, code: Sequence[Span] = ()) -> _Excerpt | None:
+    """The answer in `text` with what fits of its surroundings; None when `highlight` is not in it."""
+    at = text.find(highlight)
+    if at < 0 or not highlight:
+        return None
+    spans = _code_spans(text, code)
+    end = at + len(highlight)
+    if end - at > budget:
+        shown = _cut_back(text, spans, at + budget, at)
+        return _Excerpt(text, spans, at, shown, at, shown, cut=True)
+    start, stop = _window(text, at, end, budget, spans)
+    return _Excerpt(text, spans, start, stop, at, end)
+
+
+def _head(text: str, limit: int, code: Sequence[Span] = ()) -> _Excerpt:
+    """The start of a text, up to about `limit` characters."""
+    spans = _code_spans(text, code)
+    stop = len(text) if len(text) <= limit else _cut_back(text, spans, limit, 0)
+    return _Excerpt(text, spans, 0, stop)
+
+
+def _tail(text: str, limit: int, code: Sequence[Span] = ()) -> _Excerpt:
+    """The end of a text, up to about `limit` characters."""
+    spans = _code_spans(text, code)
+    start = 0 if len(text) <= limit else _cut_forward(text, spans, len(text) - limit, len(text))
+    return _Excerpt(text, spans, start, len(text))
+
+
+def excerpt_around(text: str, highlight: str, budget: int) -> tuple[str, str]:
+    """The text before and after `highlight` in `text`, cut at sentence boundaries so that the
+    whole excerpt stays near `budget` characters; a cut is marked with an ellipsis. (What replies
+    show of prose, as plain strings.)"""
+    excerpt = _excerpt(text, highlight, budget)
+    if excerpt is None:
+        return "", ""
+    start, at, end, stop = excerpt.start, excerpt.at, excerpt.at + len(highlight), excerpt.stop
+    before = text[start:at] if start == 0 else "… " + text[start:at]
+    after = text[end:stop] if stop >= len(text.rstrip()) else text[end:stop] + " …"
+    return before, after
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    start: int
+    end: int
+    code: bool
+    answer: bool
+
+
+def _pieces(excerpt: _Excerpt) -> list[_Piece]:
+    """The excerpt split where code starts or ends and where the answer starts or ends."""
+    points = {excerpt.start, excerpt.stop}
+    for position in (excerpt.at, excerpt.end, *(p for span in excerpt.code for p in span)):
+        if excerpt.start < position < excerpt.stop:
+            points.add(position)
+    ordered = sorted(points)
+    return [
+        _Piece(start, end, _code_at(excerpt.code, start) is not None, excerpt.at <= start < excerpt.end)
+        for start, end in zip(ordered, ordered[1:])
+    ]
+
+
+# --- console ------------------------------------------------------------------------------
 
 
 def console_text(answer: Answer, limit: int | None = None) -> str:
@@ -87,23 +295,92 @@ def console_text(answer: Answer, limit: int | None = None) -> str:
 
 
 def _result_text(rank: int, result: Result, lead: bool) -> str:
+    whole = _excerpt(result.text, result.highlight, len(result.text), result.code)
+    if whole is None:  # an answer that is not in its passage: the passage as it is
+        whole = _head(result.text, len(result.text), result.code)
     lines = []
     if lead:
-        lines.append(_wrap(f"» {' '.join(result.highlight.split())}"))
-        if result.header:
+        if whole.end == whole.at:
+            lines.append(_wrap(f"» {' '.join(result.highlight.split())}"))
+        else:
+            lines.append(_lead_text(whole, result.header))
+        if result.header and not _code_alone(whole):
             lines.append(f"  (a row of the table: {result.header})")
         lines.append("")
-    excerpt = result.text.replace(result.highlight, f"«{result.highlight}»", 1)
+    excerpt = _excerpt_text(whole)
     if result.header and result.header not in result.text:
-        excerpt = f"[{result.header}]\n…\n{excerpt}"
-    lines.append(textwrap.indent(_wrap(excerpt), "  "))
+        excerpt = f"{_wrap(f'[{result.header}]')}\n…\n{excerpt}"
+    lines.append(textwrap.indent(excerpt, "  "))
     lines.append(f"  — {source_line(result)}  (#{rank}, score {result.score:.2f})")
     return "\n".join(lines)
 
 
+def _lead_text(excerpt: _Excerpt, header: str) -> str:
+    """The answer on its own: "» " and its prose on one line, its code lines as they are; an answer
+    that is code alone comes under what leads in to it (`header`), as in Telegram."""
+    lines: list[str] = []
+    code_indent = "    "
+    if header and _code_alone(excerpt):  # as it stands, so that a table's header lines up with its row
+        fits = len(header) + 2 <= _WIDTH and "\n" not in header
+        lines.append(f"» {header}" if fits else _wrap(f"» {' '.join(header.split())}"))
+        code_indent = "  "
+    for piece in _pieces(excerpt):
+        if not piece.answer:
+            continue
+        part = excerpt.text[piece.start : piece.end]
+        if piece.code:
+            code = part.strip("\n").split("\n")
+            if lines:
+                lines.extend(code_indent + line for line in code)
+            else:
+                lines.extend(("» " if i == 0 else "  ") + line for i, line in enumerate(code))
+        elif part.strip():
+            lines.append(_wrap(("» " if not lines else "") + " ".join(part.split())))
+    return "\n".join(lines)
+
+
+def _code_alone(excerpt: _Excerpt) -> bool:
+    """Whether the answer shown is all code (a command, lines of a table), with no prose of its own."""
+    answer = [piece for piece in _pieces(excerpt) if piece.answer]
+    return any(piece.code for piece in answer) and all(
+        piece.code or not excerpt.text[piece.start : piece.end].strip() for piece in answer
+    )
+
+
+def _excerpt_text(excerpt: _Excerpt) -> str:
+    """An excerpt for a terminal: prose wrapped with the answer in «…», code lines kept as they are,
+    indented, the answer's lines marked "»" in the margin."""
+    out = ""
+    prose = ""
+    for piece in _pieces(excerpt):
+        part = excerpt.text[piece.start : piece.end]
+        if not piece.code:
+            prose += _marked(part) if piece.answer else part
+            continue
+        out += _wrap(prose)
+        prose = ""
+        if out and not out.endswith("\n"):
+            out += "\n"
+        gutter = "» " if piece.answer else "  "
+        out += "\n".join(gutter + line if line.strip() else "" for line in part.strip("\n").split("\n"))
+        if part.endswith("\n"):
+            out += "\n"
+    return out + _wrap(prose)
+
+
+def _marked(part: str) -> str:
+    """«part», its surrounding whitespace left outside the marks."""
+    content = part.strip()
+    if not content:
+        return part
+    lead = part[: len(part) - len(part.lstrip())]
+    trail = part[len(part.rstrip()) :]
+    return f"{lead}«{content}»{trail}"
+
+
 def source_line(result: Result) -> str:
-    """Where a passage comes from: document title, file, passage number, other versions."""
-    line = f"{result.title} · {result.doc_id} · passage {result.ordinal + 1}"
+    """Where a passage comes from: document title and section, file, passage number, other versions."""
+    line = f"{cited_place(result)} · {result.doc_id} · passage {result.ordinal + 1}"
     if result.url:
         line += f" · {result.url}"
     if result.also_in:
@@ -119,6 +396,7 @@ def _wrap(text: str) -> str:
 
 # --- Telegram HTML ------------------------------------------------------------------------
 # Every piece of document or user text goes through escape(); tags are only added here.
+# Telegram's nesting rule: <b>, <i> and <a> may not contain a <pre> or sit inside one.
 
 
 def reply_html(answer: Answer) -> str:
@@ -158,9 +436,14 @@ def more_html(answer: Answer, start: int) -> str:
 
 
 def result_html(result: Result, budget: int = EXCERPT_CHARS) -> str:
-    before, after = excerpt_around(result.text, result.highlight, budget)
-    header = f"<i>{escape(result.header)}</i>\n" if result.header and result.header not in result.text else ""
-    body = f"{escape(before)}<b>{escape(cut(result.highlight, budget))}</b>{escape(after)}"
+    """One cited passage: its excerpt around the answer, then where it comes from."""
+    excerpt = _excerpt(result.text, result.highlight, budget, result.code)
+    if excerpt is None:
+        body, labelled = f"<b>{escape(cut(result.highlight, budget))}</b>", False
+    else:
+        body, labelled = _excerpt_html(excerpt, result.header)
+    shown_header = result.header and result.header not in result.text and not labelled
+    header = f"<i>{escape(result.header)}</i>\n" if shown_header else ""
     return f"{header}{body}\n— {source_html(result)}"
 
 
@@ -168,31 +451,126 @@ def source_html(result: Result) -> str:
     title = escape(cut(result.title, _TITLE_CHARS))
     if result.url:
         title = f'<a href="{escape(result.url, quote=True)}">{title}</a>'
-    line = f"{title} · {escape(result.doc_id)} · passage {result.ordinal + 1}"
+    path = section_path(result.section)
+    line = f"{title} › {escape(path)}" if path else title
+    line += f" · {escape(result.doc_id)} · passage {result.ordinal + 1}"
     if result.also_in:
         line += f" · also in {escape(', '.join(result.also_in))}"
     return line
 
 
-def context_html(document: DocumentInfo, passages: Sequence[tuple[int, str]], current: int, highlight: str = "") -> str:
-    """A passage in full with the end of the one before and the start of the one after."""
+def context_html(
+    document: DocumentInfo,
+    passages: Sequence[tuple[int, str]],
+    current: int,
+    highlight: str = "",
+    *,
+    section: Sequence[str] = (),
+    code: Mapping[int, Sequence[Span]] | None = None,
+    header: str = "",
+) -> str:
+    """A passage in full with the end of the one before and the start of the one after.
+
+    `section` is the current passage's section path, `code` each passage's code spans by ordinal,
+    `header` what leads in to the highlight when it is a line of code or a row (`Result.header`).
+    """
+    code = code or {}
 
     def build(budget: int) -> str:
-        blocks = [f"<b>{escape(document.title)}</b> · {escape(document.doc_id)}"]
+        path = section_path(section)
+        title = f"<b>{escape(document.title)}</b>" + (f" › {escape(path)}" if path else "")
+        blocks = [f"{title} · {escape(document.doc_id)}"]
         for ordinal, text in passages:
             label = f"<i>passage {ordinal + 1} of {document.passage_count}</i>"
+            spans = code.get(ordinal, ())
             if ordinal < current:
-                blocks.append(f"{label}\n{escape(_tail(text, budget // 6))}")
+                shown = _excerpt_html(_tail(text, budget // 6, spans))[0]
             elif ordinal > current:
-                blocks.append(f"{label}\n{escape(cut(text, budget // 6))}")
-            elif highlight:
-                before, after = excerpt_around(text, highlight, budget)
-                blocks.append(f"{label}\n{escape(before)}<b>{escape(cut(highlight, budget))}</b>{escape(after)}")
+                shown = _excerpt_html(_head(text, budget // 6, spans))[0]
             else:
-                blocks.append(f"{label}\n{escape(cut(text, budget))}")
+                excerpt = _excerpt(text, highlight, budget, spans) if highlight else None
+                shown = _excerpt_html(excerpt or _head(text, budget, spans), header)[0]
+            blocks.append(f"{label}\n{shown}")
         return "\n\n".join(blocks)
 
     return _fitted(build, TELEGRAM_LIMIT - 300)
+
+
+def _excerpt_html(excerpt: _Excerpt, lead: str = "") -> tuple[str, bool]:
+    """An excerpt as Telegram HTML, and whether `lead` was used to label an answer that is code alone.
+
+    Prose is escaped and the answer's prose is bold; code goes in <pre>, never inside or around
+    a <b>. An answer that is code alone gets its own <pre>, under its lead in bold: the lead-in
+    sentence bold where it stands when it comes right before, else a bold line of its own (the
+    lead, or "▸" without one).
+    """
+    text = excerpt.text
+    pieces = _pieces(excerpt)
+    label = -1  # the piece a bold label goes before
+    labelled = False
+    if _code_alone(excerpt):
+        first = next(i for i, piece in enumerate(pieces) if piece.answer and piece.code)
+        before = next((p for p in reversed(pieces[:first]) if text[p.start : p.end].strip()), None)
+        lead = lead.strip()
+        leading = text[before.start : before.end].rstrip() if before is not None and not before.code else ""
+        if lead and leading.endswith(lead):  # the lead-in right before the code: bold where it stands
+            place, tail = pieces.index(before), before.start + len(leading) - len(lead)
+            pieces[place : place + 1] = [
+                _Piece(before.start, tail, code=False, answer=False),
+                _Piece(tail, before.end, code=False, answer=True),
+            ]
+            labelled = True
+        elif lead or any(not p.answer and text[p.start : p.end].strip() for p in pieces):
+            label, labelled = first, bool(lead)
+    parts: list[tuple[bool, str]] = []  # (a <pre>, its HTML)
+    if excerpt.start > 0:
+        parts.append((False, "… "))
+    for i, piece in enumerate(pieces):
+        if i == label:
+            shown = cut(" ".join(lead.split()), _LABEL_CHARS) if lead else _POINTER
+            parts.append((False, f"<b>{escape(shown)}</b>"))
+        part = text[piece.start : piece.end]
+        if piece.code:
+            if part.strip():  # its lines, indentation and all, without the line breaks around them
+                lines = part.strip("\n")
+                parts.append((True, f"<pre>{escape(lines)}</pre>"))
+        elif piece.answer:
+            parts.append((False, _bold(part, excerpt.cut and piece.end == excerpt.end)))
+        else:
+            parts.append((False, escape(part)))
+    if excerpt.stop < len(text.rstrip()):
+        parts.append((False, " …"))
+    return _joined(parts), labelled
+
+
+def _bold(part: str, cut_mark: bool = False) -> str:
+    """<b>part</b>, its surrounding whitespace left outside the tags."""
+    content = part.strip()
+    if not content:
+        return escape(part)
+    lead = part[: len(part) - len(part.lstrip())]
+    trail = part[len(part.rstrip()) :]
+    return f"{escape(lead)}<b>{escape(content)}{' …' if cut_mark else ''}</b>{escape(trail)}"
+
+
+def _joined(parts: Sequence[tuple[bool, str]]) -> str:
+    """Parts of an excerpt joined, each <pre> on lines of its own with no blank line around it."""
+    html = ""
+    after_pre = False
+    for pre, part in parts:
+        if pre:
+            html = html.rstrip()
+            html += ("\n" if html else "") + part
+            after_pre = True
+            continue
+        if after_pre:
+            part = part.lstrip()
+            if not part:
+                continue
+            part = "\n" + part
+        html += part
+        after_pre = False
+    return html
 
 
 def document_html(document: DocumentInfo, file_size: int | None) -> str:
@@ -210,41 +588,6 @@ def document_html(document: DocumentInfo, file_size: int | None) -> str:
     return _fitted(lambda budget: "\n".join(lines[: budget // 10]))
 
 
-def excerpt_around(text: str, highlight: str, budget: int) -> tuple[str, str]:
-    """The text before and after `highlight` in `text`, cut at sentence boundaries so that the
-    whole excerpt stays near `budget` characters; a cut is marked with an ellipsis."""
-    at = text.find(highlight)
-    if at < 0 or not highlight:
-        return "", ""
-    end = at + len(highlight)
-    spans = sentence_spans(text)
-    left = [s for s in spans if s[1] <= at]
-    right = [s for s in spans if s[0] >= end]
-    start, stop = at, end
-    room = budget - len(highlight)
-    while room > 0 and (left or right):
-        took = False
-        for side in (right, left):
-            if not side:
-                continue
-            span = side[0] if side is right else side[-1]
-            size = span[1] - span[0] + 1
-            if size > room:
-                side.clear()
-                continue
-            room -= size
-            took = True
-            if side is right:
-                stop = side.pop(0)[1]
-            else:
-                start = side.pop()[0]
-        if not took:
-            break
-    before = text[start:at] if start == 0 else "… " + text[start:at]
-    after = text[end:stop] if stop >= len(text.rstrip()) else text[end:stop] + " …"
-    return before, after
-
-
 def _fitted(build: Callable[[int], str], budget: int = EXCERPT_CHARS) -> str:
     """build(budget), with the budget halved until the message fits Telegram's limit."""
     while True:
@@ -258,12 +601,6 @@ def cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"
-
-
-def _tail(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return "… " + text[-limit:].split(" ", 1)[-1]
 
 
 def _size(size: int) -> str:

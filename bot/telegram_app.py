@@ -53,6 +53,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from . import corpus, feedback, render
 from .answer import Answer, Result, prepare
+from .chunking import Passage
 from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
@@ -60,6 +61,7 @@ from .examples import example_questions
 from .memory import Conversations
 from .redact import hide_in_logs, redact
 from .store import Store
+from .structure import CODE, TABLE
 
 log = logging.getLogger(__name__)
 # Raised inside python-telegram-bot's own rate limiter whenever it reads RetryAfter; nothing to act on here.
@@ -441,15 +443,21 @@ class Citebot:
         if position is None:
             await query.answer(_OUTDATED, show_alert=True)
             return
-        document = index.documents[index.document_position[result.doc_id]]
+        document_position = index.document_position[result.doc_id]
+        document = index.documents[document_position]
         last = document.first_passage + document.passage_count - 1
         centre = min(max(position + button.offset, document.first_passage), last)
-        shown = [
-            (index.passages[p].ordinal, index.passages[p].text)
-            for p in range(max(centre - 1, document.first_passage), min(centre + 1, last) + 1)
-        ]
-        highlight = result.highlight if centre == position else ""
-        view = render.context_html(document, shown, index.passages[centre].ordinal, highlight)
+        passages = index.passages[max(centre - 1, document.first_passage) : min(centre + 1, last) + 1]
+        cited = centre == position
+        view = render.context_html(
+            document,
+            [(passage.ordinal, passage.text) for passage in passages],
+            index.passages[centre].ordinal,
+            result.highlight if cited else "",
+            section=index.passages[centre].section,
+            code={passage.ordinal: _code_spans(index, document_position, passage) for passage in passages},
+            header=result.header if cited else "",
+        )
         offset = centre - position
         row = []
         if centre > document.first_passage:
@@ -506,7 +514,7 @@ class Citebot:
                 id=str(rank),
                 title=render.cut(" ".join(result.highlight.split()), 100),
                 description=("" if answer.answered else "closest passage · ")
-                + f"{result.title} · passage {result.ordinal + 1}",
+                + f"{render.cited_place(result)} · passage {result.ordinal + 1}",
                 input_message_content=InputTextMessageContent(
                     f"<i>{escape(question)}</i>\n\n{render.result_html(result)}", parse_mode=ParseMode.HTML
                 ),
@@ -532,7 +540,8 @@ class Citebot:
         username = context.bot.username
         lines = [
             "Send me a question as a message. I reply with the passage that answers it, the answering "
-            "sentence in bold, and its source (document and passage number).",
+            "sentence in bold (commands and tables in monospace), and its source (document, section and "
+            "passage number).",
             "",
             "<b>More</b> shows the next results, <b>Context</b> the passages around the answer, "
             "<b>Source</b> the document itself.",
@@ -698,6 +707,16 @@ async def _show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None
 
 _OUTDATED = "The documents have changed since this answer and that passage is gone — please ask again."
 _EXPIRED = "This answer has expired — please ask the question again."
+
+
+def _code_spans(index: Any, document: int, passage: Passage) -> tuple[tuple[int, int], ...]:
+    """Where a passage's code blocks and tables are, relative to its text (as in `Result.code`)."""
+    start, end = passage.span
+    return tuple(
+        (max(mark.start, start) - start, min(mark.end, end) - start)
+        for mark in index.marks_of(document)
+        if mark.kind in (CODE, TABLE) and mark.start < end and mark.end > start
+    )
 
 
 def _current_position(index: Any, result: Result) -> int | None:

@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from telegram_html import TelegramHtmlError, check_telegram_html
+
 MAX_LONG_POLL = 1.0  # seconds; caps getUpdates' timeout so that stopping the bot stays quick
 
 # Parameters that are always strings in the Bot API. Their values are kept verbatim, because a
@@ -349,7 +351,7 @@ class FakeBotApi:
         return pending()
 
     def _api_sendmessage(self, params: dict, files: dict) -> dict:
-        return self._store_bot_message(params, text=str(params.get("text", "")))
+        return self._store_bot_message(params, text=_parsed_text(params))
 
     def _api_senddocument(self, params: dict, files: dict) -> dict:
         extra = {}
@@ -372,7 +374,13 @@ class FakeBotApi:
         return self._store_bot_message(params, **extra)
 
     def _api_editmessagetext(self, params: dict, files: dict) -> dict | bool:
-        return self._edit(params, text=str(params.get("text", "")))
+        return self._edit(params, text=_parsed_text(params))
+
+    def _api_answerinlinequery(self, params: dict, files: dict) -> bool:
+        for result in params.get("results") or []:
+            content = result.get("input_message_content") or {}
+            _parsed_text({"text": content.get("message_text", ""), "parse_mode": content.get("parse_mode")})
+        return True
 
     def _api_editmessagereplymarkup(self, params: dict, files: dict) -> dict | bool:
         return self._edit(params)
@@ -401,7 +409,7 @@ class FakeBotApi:
         return True
 
     _api_answercallbackquery = _api_sendchataction = _api_setmycommands = _api_deletemycommands = _api_true
-    _api_answerinlinequery = _api_deletewebhook = _api_setwebhook = _api_close = _api_logout = _api_true
+    _api_deletewebhook = _api_setwebhook = _api_close = _api_logout = _api_true
     _api_setmydescription = _api_setmyshortdescription = _api_true
 
     # --- helpers (called with the lock held) -----------------------------------------------------
@@ -563,6 +571,17 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
         else:  # raw UTF-8 in the header comes back surrogate-escaped
             files[name] = (file_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), content)
     return fields, files
+
+
+def _parsed_text(params: dict) -> str:
+    """A message's text, refused as Telegram refuses HTML it cannot parse (the text is kept as sent)."""
+    text = str(params.get("text", ""))
+    if str(params.get("parse_mode", "")).upper() == "HTML":
+        try:
+            check_telegram_html(text)
+        except TelegramHtmlError as error:
+            raise ApiError(400, f"Bad Request: can't parse entities: {error}") from None
+    return text
 
 
 def utf16_len(text: str) -> int:

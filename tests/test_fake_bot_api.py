@@ -53,6 +53,14 @@ async def test_send_message_is_recorded_with_decoded_params(api, bot):
     assert call.result["message_id"] == message.message_id
 
 
+@pytest.mark.parametrize("text", ["<b>unclosed", "<b><pre>code</pre></b>", "a < b", "<pre><i>x</i></pre>"])
+async def test_html_telegram_cannot_parse_is_refused_as_telegram_refuses_it(api, bot, text):
+    with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        await bot.send_message(1001, text, parse_mode="HTML")
+    await bot.send_message(1001, text)  # without a parse mode it is plain text
+    assert api.sent()[-1].ok
+
+
 async def test_numeric_looking_text_stays_a_string(api, bot):
     await bot.send_message(1001, "123")
     assert api.sent()[0].params["text"] == "123"

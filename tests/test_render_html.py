@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+from html import escape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from telegram_html import check_telegram_html
 
 from bot.answer import Answer, Result
 from bot.index import DocumentInfo
@@ -22,6 +26,7 @@ from bot.render import (
     more_html,
     reply_html,
     result_html,
+    section_path,
     source_html,
 )
 
@@ -43,8 +48,10 @@ def result(
     also_in: tuple[str, ...] = (),
     header: str = "",
     url: str | None = None,
+    section: tuple[str, ...] = (),
+    code: tuple[tuple[int, int], ...] = (),
 ) -> Result:
-    return Result(doc_id, title, ordinal, text, highlight, 3.25, also_in, header, url)
+    return Result(doc_id, title, ordinal, text, highlight, 3.25, also_in, header, url, section, code)
 
 
 def answered(*results: Result, question: str = "When was the bridge opened?") -> Answer:
@@ -66,13 +73,14 @@ def document(
 
 
 class Parsed(HTMLParser):
-    """The tags Telegram would see, and the text a person would read."""
+    """The tags Telegram would see, the text a person would read, what is bold and what is in <pre>."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.bold: list[str] = []
-        self._in_bold = False
+        self.pre: list[str] = []
+        self._open: list[str] = []
         self._text: list[str] = []
         self.feed(html)
         self.close()
@@ -80,27 +88,33 @@ class Parsed(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+        self._open.append(tag)
         if tag == "b":
-            self._in_bold = True
             self.bold.append("")
+        elif tag == "pre":
+            self.pre.append("")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "b":
-            self._in_bold = False
+        self._open.pop()
 
     def handle_data(self, data: str) -> None:
         self._text.append(data)
-        if self._in_bold:
+        if "b" in self._open:
             self.bold[-1] += data
+        if "pre" in self._open:
+            self.pre[-1] += data
 
 
 def assert_safe_html(html: str) -> Parsed:
-    """Only the renderer's own tags, every '&' an entity, no raw '<' or '>' left once they are removed."""
-    without_tags = re.sub(r'</?(?:b|i)>|<a href="[^"<>]*">|</a>', "", html)
+    """Only the renderer's own tags, every '&' an entity, no raw '<' or '>' left once they are removed,
+    and what Telegram's parser accepts: tags closed in order, no <pre> inside or around another tag."""
+    without_tags = re.sub(r'</?(?:b|i|pre)>|<a href="[^"<>]*">|</a>', "", html)
     assert "<" not in without_tags and ">" not in without_tags, without_tags
     assert re.findall(r"&(?!amp;|lt;|gt;|quot;|#x27;)", html) == []
+    plain = check_telegram_html(html)
     parsed = Parsed(html)
-    assert {tag for tag, _ in parsed.tags} <= {"b", "i", "a"}
+    assert {tag for tag, _ in parsed.tags} <= {"b", "i", "a", "pre"}
+    assert parsed.text == plain
     return parsed
 
 
@@ -449,18 +463,255 @@ def test_answer_survives_a_json_round_trip() -> None:
         results=(
             result(also_in=("copy.txt", "other.md"), header="A | B", url="https://example.org/x", ordinal=3),
             result(doc_id="plain.txt", title=NASTY),
+            result(COMMAND_PASSAGE, COMMAND_ANSWER, section=("Packages", "Conffiles"), code=(COMMAND_SPAN,)),
         ),
         note="The closest passages:",
     )
     stored = json.loads(json.dumps(answer_json(original)))
     assert answer_from_json(stored) == original
     assert reply_html(answer_from_json(stored)) == reply_html(original)
+    assert stored["results"][2]["section"] == ["Packages", "Conffiles"]
+    assert stored["results"][2]["code"] == [list(COMMAND_SPAN)]
+
+
+def test_an_answer_stored_before_sections_and_code_still_loads() -> None:
+    stored = answer_json(answered(result()))
+    for kept in stored["results"]:
+        del kept["section"], kept["code"]
+    loaded = answer_from_json(stored)
+    assert loaded == answered(result())
+    assert (loaded.results[0].section, loaded.results[0].code) == ((), ())
 
 
 def test_answer_json_has_the_documented_keys() -> None:
-    data = answer_json(answered(result(url="https://example.org/")))
+    data = answer_json(answered(result(url="https://example.org/", section=("Opening", "1932"))))
     assert set(data) == {"question", "answered", "confidence", "note", "corrected", "understood", "results"}
-    keys = {"doc", "title", "passage", "text", "highlight", "score", "also_in", "header", "url"}
+    keys = {"doc", "title", "passage", "text", "highlight", "score", "also_in", "header", "url", "section", "code"}
     assert set(data["results"][0]) == keys
     assert data["results"][0]["url"] == "https://example.org/"
     assert data["results"][0]["passage"] == 0  # the ordinal, counted from 0 as stored
+    assert data["results"][0]["section"] == ["Opening", "1932"]
+    assert data["results"][0]["code"] == []
+
+
+def test_the_readme_json_examples_show_the_keys_answer_json_writes() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## JSON answers\n", 1)[1].split("\n## ", 1)[0]
+    answer, structured = (json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.DOTALL))
+    written = answer_json(answered(result()))
+    assert set(answer) == set(written)
+    assert set(answer["results"][0]) == set(structured) == set(written["results"][0])
+    start, end = structured["code"][0]
+    assert structured["text"][start:end].startswith("dpkg-query ")
+    assert answer_from_json({**answer, "results": [structured]}).results[0].section == tuple(structured["section"])
+
+
+# --- where in a document: the section path ----------------------------------------------------
+
+
+def test_the_source_names_the_section_after_the_title() -> None:
+    cited = result(title="Debian FAQ", doc_id="faq.html", ordinal=24, section=("7.5. What is a Debian conffile?",))
+    assert source_html(cited) == "Debian FAQ › 7.5. What is a Debian conffile? · faq.html · passage 25"
+    assert result_html(cited).endswith("\n— Debian FAQ › 7.5. What is a Debian conffile? · faq.html · passage 25")
+
+
+def test_a_linked_title_is_followed_by_the_escaped_section() -> None:
+    html = source_html(result(url="https://example.org/faq", section=("Tags & <b>markup</b>",)))
+    parsed = assert_safe_html(html)
+    assert html.startswith('<a href="https://example.org/faq">Sydney Harbour Bridge</a> › Tags &amp; &lt;b&gt;')
+    assert parsed.text.startswith("Sydney Harbour Bridge › Tags & <b>markup</b> · bridge.txt")
+
+
+def test_a_deep_section_path_keeps_its_outermost_and_innermost_two_levels() -> None:
+    path = section_path(("Part I", "Chapter 2", "Section 2.3", "Subsection 2.3.1", "Paragraph a"))
+    assert path == "Part I › … › Subsection 2.3.1 › Paragraph a"
+    assert section_path(("One", "Two", "Three")) == "One › Two › Three"
+    assert section_path(()) == ""
+
+
+def test_long_headings_in_a_section_path_are_cut_at_a_word() -> None:
+    long = "A heading that goes on " + "and on " * 30 + "until the end"
+    path = section_path((long, "Short", long))
+    levels = path.split(" › ")
+    assert levels[1] == "Short"
+    assert all(len(level) <= 64 and level.endswith(" …") for level in (levels[0], levels[2]))
+    assert len(path) < 150  # a line or two, whatever the headings
+
+
+# --- code and tables: monospace, and never bold -----------------------------------------------
+
+LEAD_IN = "To list the conffiles of an installed package, run the following command:"
+COMMAND = "dpkg-query --showformat='${Conffiles}\\n' --show bash"
+COMMAND_PASSAGE = f"Conffiles are files that dpkg keeps.\n\n{LEAD_IN}\n\n{COMMAND}\n\nThe output names each file."
+COMMAND_ANSWER = f"{LEAD_IN}\n\n{COMMAND}"
+COMMAND_SPAN = (COMMAND_PASSAGE.index(COMMAND), COMMAND_PASSAGE.index(COMMAND) + len(COMMAND))
+
+TABLE = "Package  Priority  Section\nbash     required  shells\nzsh      optional  shells\ndash     required  shells"
+TABLE_PASSAGE = f"The priorities of the shells:\n\n{TABLE}\n\nRequired ones are always installed."
+TABLE_SPAN = (TABLE_PASSAGE.index(TABLE), TABLE_PASSAGE.index(TABLE) + len(TABLE))
+
+
+def test_an_answer_leading_in_to_a_command_is_bold_and_the_command_is_in_pre_after_it() -> None:
+    html = result_html(result(COMMAND_PASSAGE, COMMAND_ANSWER, code=(COMMAND_SPAN,)))
+    parsed = assert_safe_html(html)
+    assert parsed.bold == [LEAD_IN]
+    assert parsed.pre == [COMMAND]
+    assert f"<b>{escape(LEAD_IN)}</b>\n<pre>{escape(COMMAND)}</pre>\nThe output names each file." in html
+    assert not re.search(r"<b>[^<]*<pre>|</pre>[^<]*</b>", html)
+
+
+def test_a_table_row_answer_is_its_own_pre_under_its_header_in_bold() -> None:
+    row = "zsh      optional  shells"
+    html = result_html(result(TABLE_PASSAGE, row, header="Package  Priority  Section", code=(TABLE_SPAN,)))
+    parsed = assert_safe_html(html)
+    assert parsed.pre == ["Package  Priority  Section\nbash     required  shells", row, "dash     required  shells"]
+    assert parsed.bold == ["Package Priority Section"]
+    assert f"<b>Package Priority Section</b>\n<pre>{row}</pre>" in html
+    assert "<i>" not in html  # the header is the label, not repeated in italics
+
+
+def test_a_command_line_right_after_its_lead_in_gets_the_lead_in_bold_where_it_stands() -> None:
+    block = "apt-get install zsh\napt-get install dash"
+    text = f"Shells are packages.\n\nTo install the shells, run:\n\n{block}"
+    span = (text.index(block), len(text))
+    html = result_html(result(text, "apt-get install zsh", header="To install the shells, run:", code=(span,)))
+    parsed = assert_safe_html(html)
+    assert parsed.bold == ["To install the shells, run:"]
+    assert parsed.pre == ["apt-get install zsh", "apt-get install dash"]
+    assert html.startswith("Shells are packages.\n\n<b>To install the shells, run:</b>\n<pre>apt-get install zsh</pre>")
+
+
+def test_code_answer_without_a_lead_is_pointed_at() -> None:
+    text = f"Some prose first.\n\n{TABLE}"
+    span = (text.index(TABLE), len(text))
+    html = result_html(result(text, "zsh      optional  shells", code=(span,)))
+    assert "\n<b>▸</b>\n<pre>zsh      optional  shells</pre>" in html
+    assert_safe_html(html)
+
+
+def test_code_keeps_its_indentation_and_blank_lines_in_pre() -> None:
+    code = "def answer():\n    if True:\n        return 42\n\n    return 0"
+    text = f"The function reads:\n\n{code}"
+    html = result_html(result(text, text, code=((text.index(code), len(text)),)))
+    assert assert_safe_html(html).pre == [code]
+
+
+def test_a_huge_code_block_is_cut_at_a_line_and_marked() -> None:
+    lines = [f"    step --number {i} --flag value" for i in range(400)]
+    block = "\n".join(lines)
+    text = f"Run these steps:\n\n{block}\n\nThat is all."
+    span = (text.index(block), text.index(block) + len(block))
+    html = reply_html(answered(result(text, lines[200], code=(span,))))
+    parsed = assert_safe_html(html)
+    assert len(html) <= TELEGRAM_LIMIT
+    assert lines[200] in parsed.pre
+    shown = [line for pre in parsed.pre for line in pre.split("\n")]
+    assert set(shown) <= set(lines) and len(shown) < 40
+    assert html.startswith("…\n<pre>") and "</pre>\n…\n— " in html
+
+
+def test_a_code_answer_longer_than_the_budget_is_cut_at_a_line() -> None:
+    block = "\n".join(f"line {i} of a very long listing" for i in range(200))
+    text = f"Intro sentence.\n\n{block}"
+    html = reply_html(answered(result(text, block, code=((text.index(block), len(text)),))))
+    parsed = assert_safe_html(html)
+    (pre,) = parsed.pre
+    assert block.startswith(pre) and pre.endswith("listing") and len(pre) <= EXCERPT_CHARS
+    assert "</pre>\n…" in html
+
+
+def test_code_is_escaped_inside_pre() -> None:
+    code = 'echo "<b>&</b>" > /tmp/x'
+    text = f"Write it so:\n\n{code}"
+    html = result_html(result(text, text, code=((text.index(code), len(text)),)))
+    assert assert_safe_html(html).pre == [code]
+    assert "<pre>echo &quot;&lt;b&gt;&amp;&lt;/b&gt;&quot; &gt; /tmp/x</pre>" in html
+
+
+def test_stored_code_spans_outside_the_text_are_ignored() -> None:
+    html = result_html(result(COMMAND_PASSAGE, COMMAND_ANSWER, code=((-5, 3), (10_000, 20_000), COMMAND_SPAN)))
+    assert assert_safe_html(html).pre[-1] == COMMAND
+
+
+def test_context_shows_code_in_pre_and_names_the_section() -> None:
+    passages = [(2, "Before it. Something."), (3, COMMAND_PASSAGE), (4, f"{COMMAND}\n\nAfter it.")]
+    code = {3: (COMMAND_SPAN,), 4: ((0, len(COMMAND)),)}
+    html = context_html(document(), passages, 3, COMMAND_ANSWER, section=("Packages", "Conffiles"), code=code)
+    parsed = assert_safe_html(html)
+    assert html.startswith("<b>Sydney Harbour Bridge</b> › Packages › Conffiles · bridge.txt\n\n")
+    assert parsed.pre == [COMMAND, COMMAND]
+    assert parsed.bold == ["Sydney Harbour Bridge", LEAD_IN]
+
+
+def test_context_neighbours_are_cut_at_a_line_of_their_code() -> None:
+    block = "\n".join(f"setting_{i} = {i}" for i in range(300))
+    previous = f"The settings:\n\n{block}"
+    following = f"{block}\n\nThat is all."
+    code = {0: ((previous.index(block), len(previous)),), 2: ((0, len(block)),)}
+    html = context_html(document(), [(0, previous), (1, HIGHLIGHT), (2, following)], 1, HIGHLIGHT, code=code)
+    parsed = assert_safe_html(html)
+    lines = set(block.split("\n"))
+    assert len(parsed.pre) == 2 and all(set(pre.split("\n")) <= lines for pre in parsed.pre)
+    assert parsed.pre[0].endswith("setting_299 = 299") and parsed.pre[1].startswith("setting_0 = 0")
+
+
+# --- every mix of prose, code and budget is valid Telegram HTML -------------------------------
+
+
+def random_passage(rng: random.Random) -> tuple[str, tuple[tuple[int, int], ...], dict[str, list[tuple[int, int]]]]:
+    """Prose paragraphs and code blocks in a random mix: the text, its code spans, and what can be
+    an answer, by kind: a sentence, a line of code, a whole block, a lead-in sentence with its block."""
+    text, code = "", []
+    answers: dict[str, list[tuple[int, int]]] = {"sentence": [], "line": [], "block": [], "lead-in": []}
+    lead_in = None  # where the paragraph's last sentence starts, when it leads in to what follows
+    for block in range(rng.randint(1, 6)):
+        text += "\n\n" if text else ""
+        start = len(text)
+        if rng.random() < 0.5:
+            for i in range(rng.randint(1, 8)):
+                words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 30)))
+                sentence_start = len(text)
+                text += f"{' ' if i else ''}Sentence {block}.{i} says {words}."
+                answers["sentence"].append((sentence_start + (1 if i else 0), len(text)))
+            lead_in = None
+            if rng.random() < 0.6:
+                text = text[:-1] + ", run:"
+                lead_in = answers["sentence"].pop()[0]
+                answers["sentence"].append((lead_in, len(text)))
+        else:
+            for i in range(rng.randint(1, 60)):
+                text += ("\n" if i else "") + " " * rng.choice((0, 0, 4, 8))
+                line_start = len(text)
+                text += " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 40)))
+                answers["line"].append((line_start, len(text)))
+            code.append((start, len(text)))
+            answers["block"].append((start, len(text)))
+            if lead_in is not None:
+                answers["lead-in"].append((lead_in, len(text)))
+            lead_in = None
+    return text, tuple(code), answers
+
+
+WORDS = "the & < > \"quoted\" pkg --flag=1 $HOME 'x' a.b c_d über 日本 <pre> </b> é".split()
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_any_mix_of_prose_and_code_renders_as_valid_telegram_html(seed: int) -> None:
+    rng = random.Random(seed)
+    text, code, answers = random_passage(rng)
+    start, end = rng.choice(answers[rng.choice([kind for kind, spans in answers.items() if spans])])
+    header = rng.choice(["", "Name  Value", "To do it, run:"])
+    cited = result(text, text[start:end], header=header, code=code, section=("Part", "Chapter"))
+    spans = {0: code, 1: code, 2: code}
+    messages = [
+        reply_html(answered(cited)),
+        reply_html(unanswered(*[cited] * rng.randint(1, 10))),
+        context_html(document(), [(0, text), (1, text), (2, text)], 1, cited.highlight, code=spans),
+    ]
+    assert all(len(html) <= TELEGRAM_LIMIT for html in messages)
+    assert cited.highlight.split()[0] in Parsed(messages[0]).text  # the answer is shown
+    for html in [result_html(cited, rng.choice([40, 120, 600, 5000])), *messages]:
+        parsed = assert_safe_html(html)
+        assert "<b></b>" not in html and "<pre></pre>" not in html
+        for pre in parsed.pre:  # whole lines of the code (or the start of one too long for the budget)
+            assert any(pre in text[a:b] for a, b in code), pre

@@ -149,6 +149,50 @@ async def test_a_long_passage_is_cut_to_fit_and_the_context_button_shows_it_whol
     assert len(plain(text_of(edit))) > len(plain(text_of(reply)))
 
 
+CONFFILE_PAGE = """<html><head><title>Debian FAQ</title></head><body>
+<h1>Debian FAQ</h1>
+<h2>7. Basics of the Debian package management system</h2>
+<p>Packages are archives that hold files and the metadata that describes them.</p>
+<h3>7.5. What is a Debian conffile?</h3>
+<p>Conffiles are configuration files that dpkg keeps across upgrades of the zorblat package.</p>
+<p>To list the conffiles of an installed package, run the following command:</p>
+<pre>dpkg-query --showformat='${Conffiles}\\n' --show zorblat
+</pre>
+<p>The output names each file with its checksum.</p>
+</body></html>
+"""
+CONFFILE_SECTION = "7. Basics of the Debian package management system › 7.5. What is a Debian conffile?"
+CONFFILE_COMMAND = "dpkg-query --showformat='${Conffiles}\\n' --show zorblat"
+
+
+async def test_a_command_is_cited_from_its_section_in_monospace_also_after_a_restart(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    config_path = write_site(tmp_path, api)
+    (tmp_path / "corpus" / "debian-faq.html").write_text(CONFFILE_PAGE, encoding="utf-8")
+    question = "How do I list the conffiles of the zorblat package?"
+    async with running_bot(config_path, api):
+        _, reply = await ask(api, question)
+    text = text_of(reply)
+    assert f"<pre>{html.escape(CONFFILE_COMMAND)}</pre>" in text, text
+    assert "To list the conffiles of an installed package" in bold(text)
+    assert CONFFILE_COMMAND not in bold(text)  # code is never inside a bold entity
+    source = plain(text).rsplit("\n— ", 1)[1]
+    assert source.startswith(f"Debian FAQ › {CONFFILE_SECTION}")
+    assert "debian-faq.html · passage" in source
+    async with running_bot(config_path, api):  # the stored answer renders the same after a restart
+        api.press(buttons_of(reply)["Context"], reply.result)
+        context = await api.wait_for("editMessageText")
+        api.press(buttons_of(context)["Answer"], context.result)
+        back = await api.wait_for("editMessageText", count=2)
+        api.inline_query(question)
+        inline = await api.wait_for("answerInlineQuery")
+    assert plain(text_of(context)).startswith(f"Debian FAQ › {CONFFILE_SECTION} · debian-faq.html")
+    assert f"<pre>{html.escape(CONFFILE_COMMAND)}</pre>" in text_of(context)
+    assert text_of(back) == text
+    assert "7.5. What is a Debian conffile?" in inline.params["results"][0]["description"]
+
+
 # --- buttons ------------------------------------------------------------------------------
 
 
