@@ -32,6 +32,14 @@ The subsets:
   the reference pages of the client and server applications (app-*.html, pgbench, pg_upgrade
   ...). A chapter is its index page plus every page its table of contents links to. The SQL
   command reference, the SQL language part and the internals are left out.
+- `git-doc-2.39.5` (git-doc 1:2.39.5-0+deb12u3): the Git User's Manual (user-manual.html), git(1)
+  (git.html; index.html is a link to it) and the pages of the command and guide lists that git(1)
+  is built from (the cmds-*.txt files shipped beside them): the guides (gittutorial, gitfaq,
+  giteveryday, gitglossary, gitworkflows ...), the main porcelain commands (git-add ... git-worktree,
+  gitk, scalar), the ancillary manipulators and interrogators (git-config, git-reflog, git-remote,
+  git-blame, git-difftool ...) and the repository, command and file interfaces (gitignore,
+  gitattributes, githooks, gitrevisions, gitrepository-layout ...). Plumbing, the commands for
+  other version control systems and for serving repositories, howto/ and technical/ are left out.
 
 The question sets (tests/data/<name>.yaml) were written from the pages before citebot was run on
 them; `check` verifies that every answer string occurs in one of its gold documents' text.
@@ -150,6 +158,23 @@ def _postgres_pages(root: Path) -> list[str]:
     return sorted(pages)
 
 
+_GIT_PAGES = ("user-manual.html", "git.html")
+_GIT_LISTS = ("cmds-guide", "cmds-mainporcelain", "cmds-ancillarymanipulators", "cmds-ancillaryinterrogators",
+              "cmds-userinterfaces")
+
+
+def _git_pages(root: Path) -> list[str]:
+    """The user manual, git(1), and the pages named in the chosen command lists (`linkgit:git-add[1]::`)."""
+    pages = set(_GIT_PAGES)
+    for listing in _GIT_LISTS:
+        text = (root / f"{listing}.txt").read_text(encoding="utf-8")
+        pages |= {f"{name}.html" for name in re.findall(r"^linkgit:([\w.-]+)\[\d\]::", text, re.MULTILINE)}
+    missing = sorted(p for p in pages if not (root / p).is_file())
+    if missing:
+        raise CorpusError(f"git-doc: pages in the command lists are missing: {', '.join(missing)}")
+    return sorted(pages)
+
+
 _PYTHON_SUBSET = "top-level pages + tutorial/, howto/, faq/, using/"
 CORPORA: dict[str, Corpus] = {
     corpus.name: corpus
@@ -182,6 +207,16 @@ CORPORA: dict[str, Corpus] = {
             "client and server application reference",
             DATA / "postgresql-doc-15-15.18.yaml",
             _postgres_pages,
+        ),
+        Corpus(
+            "git-doc-2.39.5",
+            "git-doc",
+            "1:2.39.5-0+deb12u3",
+            "usr/share/doc/git-doc",
+            "user manual, git(1), and the pages of its lists of guides, main porcelain commands, ancillary "
+            "commands and interfaces (gitignore, gitattributes, githooks, gitrevisions ...)",
+            DATA / "git-doc-2.39.5.yaml",
+            _git_pages,
         ),
     )
 }
