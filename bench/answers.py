@@ -177,9 +177,11 @@ def _selected(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list
     pairs = [pair for pairs in named.values() for pair in pairs]
     if args.corpus:
         pairs.append(Pair(args.corpus.name, args.corpus, args.questions, args.config))
-    if not pairs:  # the default: what is there
+    if not pairs:  # the default: what is there, but a held-out set only when named
         for pair in (pair for group in known.values() for pair in group):
-            if pair.missing:
+            if doc_corpora and pair.name in doc_corpora.CORPORA and doc_corpora.CORPORA[pair.name].held_out:
+                print(f"skipping {pair.name}: held out, measured only when named", file=sys.stderr)
+            elif pair.missing:
                 print(f"skipping {pair.name}: missing {', '.join(map(str, pair.missing))}", file=sys.stderr)
             else:
                 pairs.append(pair)

@@ -84,6 +84,7 @@ class Corpus:
     subset: str
     questions: Path
     select: Callable[[Path], list[str]]
+    held_out: bool = False  # measured only when named, never while tuning (bench/answers.py)
 
 
 _PYTHON_FOLDERS = ("tutorial", "howto", "faq", "using")
@@ -217,6 +218,7 @@ CORPORA: dict[str, Corpus] = {
             "commands and interfaces (gitignore, gitattributes, githooks, gitrevisions ...)",
             DATA / "git-doc-2.39.5.yaml",
             _git_pages,
+            held_out=True,
         ),
     )
 }
