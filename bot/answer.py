@@ -195,6 +195,7 @@ _COPULA = re.compile(
     re.IGNORECASE,
 )
 _DEFINED_MAX_CHARS = 100
+_NEGATION = re.compile(r"\s+(?:not|never|no longer)\b", re.IGNORECASE)
 _WHOLE_LIST_MAX = 300  # characters of a list or table beyond which only its rows can answer
 _POINTER = re.compile(
     r"^(?:(?:for (?:more|further) (?:information|details)(?: on [^,]{1,60})?|for details|for an? [^,]{1,40}),?\s*)?"
@@ -206,7 +207,9 @@ _POINTER = re.compile(
 def _defined(sentence: str, analyzer: Analyzer) -> frozenset[str]:
     """The terms of what a sentence says something about, before its first "is", "means"…"""
     copula = _COPULA.search(sentence, 0, _DEFINED_MAX_CHARS)
-    return frozenset(analyzer.tokens(sentence[: copula.start()])) if copula else frozenset()
+    if copula is None or _NEGATION.match(sentence, copula.end()):  # "The X file is not read": no definition
+        return frozenset()
+    return frozenset(analyzer.tokens(sentence[: copula.start()]))
 
 
 def _cover(terms: frozenset[str], heading_terms: frozenset[str], shares: dict[str, float], credit: float) -> float:
