@@ -36,7 +36,7 @@ from tqdm import tqdm
 from .errors import CorpusError, DocumentError
 from . import markup
 from .html_text import read_html
-from .structure import Mark
+from .structure import Mark, Structured, StructuredText
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -270,7 +270,8 @@ def _html_content(data: bytes) -> _Content:
 
 
 def _pdf_content(data: bytes) -> _Content:
-    """Text of every page, pages separated by a blank line; damaged files give a short reason."""
+    """Text of every page, pages separated by a blank line, with the titles of the PDF's outline
+    (its bookmarks) marked as headings; damaged files give a short reason."""
     with _quiet_pypdf():
         try:
             reader = PdfReader(io.BytesIO(data))
@@ -281,11 +282,84 @@ def _pdf_content(data: bytes) -> _Content:
             raise DocumentError("PDF could not be read: encrypted with a password") from exc
         except Exception as exc:  # pypdf raises many exception types on damaged files
             raise DocumentError(f"PDF could not be read: {_short(exc)}") from exc
+        outline = _outline(reader)
     texts = [page.replace("\r\n", "\n").replace("\r", "\n").strip() for page in pages]
     text = "\n\n".join(page for page in texts if page)
     if not text:
         raise DocumentError("no extractable text (scanned PDF?)")
+    outlined = _outlined(texts, outline)
+    if outlined is not None:
+        return _Content(outlined.text, title.strip() or None, marks=outlined.marks)
     return _Content(text, title.strip() or None)
+
+
+@dataclass(frozen=True, slots=True)
+class _OutlineEntry:
+    title: str
+    level: int  # its depth in the outline, from 1
+    page: int  # index of the page it points to
+
+
+# A section's number before its title ("2.1 ", "A.1 ", "IV. "), in the outline or the text; in the
+# text also after a word ("Chapter 3 ", "Appendix A ").
+_SECTION_NUMBER = r"(?:(?-i:\d+|[A-Z]|[IVXLCDM]+)(?:\.\d+)*\.?[ \t]+)"
+_NUMBERED = rf"(?:(?:[^\W\d_]+[ \t]+)?{_SECTION_NUMBER})?"
+_HEADING_LEVELS = 6
+
+
+def _outline(reader: PdfReader) -> list[_OutlineEntry]:
+    """The PDF's outline, in order; an entry that points to no page is left out, and an outline
+    that cannot be read is none (the text is still worth having)."""
+    entries: list[_OutlineEntry] = []
+
+    def walk(items: list, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):  # the entries under the one before
+                walk(item, depth + 1)
+                continue
+            title = " ".join(str(item.title or "").split())
+            page = reader.get_destination_page_number(item)
+            if title and page is not None and page >= 0:
+                entries.append(_OutlineEntry(title, min(depth + 1, _HEADING_LEVELS), page))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:  # a damaged or too deeply nested outline
+        return []
+    return entries
+
+
+def _outlined(pages: list[str], outline: list[_OutlineEntry]) -> Structured | None:
+    """The pages' text with each outline title that begins a line of its page (in outline order,
+    case and spacing aside, a section number before it or not) made a heading block of its own;
+    None when no title is found."""
+    found: list[list[tuple[int, int, int]]] = [[] for _ in pages]  # per page: (start, end, level)
+    for entry in outline:
+        if entry.page >= len(pages):
+            continue
+        page, headings = pages[entry.page], found[entry.page]
+        words = re.sub(rf"^{_SECTION_NUMBER}", "", entry.title).split() or entry.title.split()
+        pattern = rf"^[ \t]*{_NUMBERED}" + r"\s+".join(map(re.escape, words)) + r"[ \t]*$"
+        match = re.compile(pattern, re.IGNORECASE | re.MULTILINE).search(page, headings[-1][1] if headings else 0)
+        if match:
+            headings.append((match.start(), match.end(), entry.level))
+    if not any(found):
+        return None
+    out = StructuredText()
+    for page, headings in zip(pages, found, strict=True):
+        position = 0
+        for start, end, level in headings:
+            _paragraphs(out, page[position:start])
+            out.heading(page[start:end], level)
+            position = end
+        _paragraphs(out, page[position:])
+    return out.build()
+
+
+def _paragraphs(out: StructuredText, text: str) -> None:
+    """A page's text between headings, as the paragraphs its blank lines separate."""
+    for block in re.split(r"\n[ \t]*\n", text):
+        out.paragraph(block)
 
 
 @contextmanager

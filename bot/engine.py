@@ -16,7 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import aliases, corpus, dialogue, index, pipeline
+import numpy as np
+
+from . import aliases, boilerplate, corpus, dialogue, index, pipeline
 from .answer import Answer, answer
 from .config import Config
 from .corpus import Skipped
@@ -38,6 +40,7 @@ class BuildReport:
     seconds: float
     skipped: tuple[Skipped, ...]
     reused: int  # unchanged documents taken from the previous index, not read again
+    boilerplate: int = 0  # blocks left out of their documents as boilerplate (bot.boilerplate)
 
 
 class Engine:
@@ -113,6 +116,7 @@ class Engine:
             seconds=time.perf_counter() - started,
             skipped=new_index.skipped,
             reused=reused,
+            boilerplate=int(np.count_nonzero(new_index.blocks.removed)),
         )
 
     def _saved_index(self) -> index.Index | None:
@@ -159,7 +163,11 @@ class Engine:
     def _build(
         self, files: list[corpus.CorpusFile], previous: index.Index | None, search: SearchSettings
     ) -> tuple[index.Index, int]:
-        """An index of the files; documents unchanged since `previous` are taken from it, not read."""
+        """An index of the files; documents unchanged since `previous` are taken from it, not read.
+
+        Which blocks are boilerplate depends on every document, so the unchanged documents' blocks
+        are counted from `previous`; one that would now lose other blocks than it did is read again.
+        """
         fingerprint = self._fingerprint(search)
         unchanged = self._unchanged(files, previous, fingerprint)
         to_read = [file for file in files if file.doc_id not in unchanged]
@@ -172,8 +180,26 @@ class Engine:
             reasons = "; ".join(f"{s.doc_id}: {s.reason}" for s in loaded.skipped[:5])
             more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
             raise CorpusError(f"no readable documents in {self.config.corpus}: {reasons}{more}")
+        documents, skipped = list(loaded.documents), list(loaded.skipped)
+        digests = [boilerplate.digests(document.text, document.marks) for document in documents]
+        while True:  # each round reads more documents again, so it ends
+            common, stale = _boilerplate(digests, previous, unchanged)
+            if not stale:
+                break
+            again = corpus.load_corpus(self.config.corpus, [file for file in files if file.doc_id in stale])
+            for doc_id in stale:
+                del unchanged[doc_id]
+            documents += again.documents
+            skipped += again.skipped
+            digests += [boilerplate.digests(document.text, document.marks) for document in again.documents]
+        order = sorted(range(len(documents)), key=lambda i: documents[i].doc_id)
+        documents = [documents[i] for i in order]
+        read = boilerplate.with_removed(boilerplate.BlockHashes.of([digests[i] for i in order]), common)
+        for i in read.stripped().tolist():
+            documents[i] = boilerplate.strip(documents[i], read.removed_of(i))
+        skipped.sort(key=lambda entry: entry.doc_id)
         fresh_spans, fresh_encoded = pipeline.chunk_and_encode(
-            loaded.documents, self.config.chunking, search.aliases, progress=self._progress
+            documents, self.config.chunking, search.aliases, progress=self._progress
         )
         stamps = {file.doc_id: index.file_stamp(file) for file in files}
         fingerprints = {
@@ -181,23 +207,24 @@ class Engine:
             "corpus_fingerprint": index.corpus_fingerprint(files),
         }
         fresh = index.assemble(
-            loaded.documents,
+            documents,
             fresh_spans,
             fresh_encoded,
             search,
-            skipped=loaded.skipped,
-            file_stamps=[stamps[document.doc_id] for document in loaded.documents],
+            skipped=skipped,
+            file_stamps=[stamps[document.doc_id] for document in documents],
+            blocks=read,
             **fingerprints,
         )
         if not unchanged:
             return fresh, 0
         assert previous is not None
-        fresh_position = {document.doc_id: i for i, document in enumerate(loaded.documents)}
+        fresh_position = {document.doc_id: i for i, document in enumerate(documents)}
         sources = [
             (fresh, fresh_position[doc_id]) if doc_id in fresh_position else (previous, unchanged[doc_id])
             for doc_id in sorted([*fresh_position, *unchanged])
         ]
-        return index.combine(sources, search, skipped=loaded.skipped, **fingerprints), len(unchanged)
+        return index.combine(sources, search, skipped=skipped, **fingerprints), len(unchanged)
 
     def _unchanged(
         self, files: list[corpus.CorpusFile], previous: index.Index | None, fingerprint: str
@@ -218,6 +245,21 @@ class Engine:
             index.save(built, self.config.index)
         except OSError as error:
             self._notify(f"could not save the index in {self.config.index} ({error.strerror}); using it from memory")
+
+
+def _boilerplate(
+    digests: list[bytes], previous: index.Index | None, unchanged: dict[str, int]
+) -> tuple[np.ndarray, set[str]]:
+    """The boilerplate of a corpus of the documents read (their block `digests`) and those taken
+    unchanged from `previous`, and the unchanged ones that it would strip otherwise than it did."""
+    read = boilerplate.BlockHashes.of(digests)
+    if previous is None or not unchanged:
+        return boilerplate.common([read]), set()
+    positions = sorted(unchanged.values())
+    reused = previous.blocks.select(np.array(positions, dtype=np.int64))
+    common = boilerplate.common([read, reused])
+    stale = boilerplate.changed(reused, boilerplate.with_removed(reused, common))
+    return common, {previous.documents.doc_ids[positions[i]] for i in stale.tolist()}
 
 
 def _serving(current: index.Index, groups: aliases.AliasGroups) -> tuple[index.Index, Analyzer]:

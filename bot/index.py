@@ -33,6 +33,8 @@ from typing import BinaryIO
 import numpy as np
 from scipy import sparse
 
+from .boilerplate import BlockHashes, digests
+from .boilerplate import joined as joined_blocks
 from .chunking import ChunkingSettings, Passage, Sections, section_index, sections
 from .corpus import CorpusFile, Document, Skipped
 from .errors import IndexFileError
@@ -42,7 +44,7 @@ from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 INDEX_FILE = "citebot-index.npz"
 _WEIGHING_SLICE = 1 << 22  # postings weighed at a time
 COMPILED_SEARCH_MIN_POSTINGS = 1_000_000  # from here on, searching runs compiled (bot.maxscore)
@@ -80,7 +82,17 @@ class Hit:
 
 def _pipeline_code_digest() -> str:
     """The source of the modules that turn files into index entries: an upgrade rebuilds the index."""
-    modules = ("corpus.py", "html_text.py", "markup.py", "structure.py", "chunking.py", "text.py", "pipeline.py", "index.py")
+    modules = (
+        "corpus.py",
+        "html_text.py",
+        "markup.py",
+        "structure.py",
+        "boilerplate.py",
+        "chunking.py",
+        "text.py",
+        "pipeline.py",
+        "index.py",
+    )
     return _digest("".join((Path(__file__).parent / name).read_text(encoding="utf-8") for name in modules))
 
 
@@ -144,6 +156,14 @@ class Index:
             and all(len(arrays[name]) == int(mark_offsets[-1]) for name in _MARK_COLUMNS),
             "marks do not fit their documents",
         )
+        block_offsets = arrays["document_block_offsets"]
+        _check(
+            len(block_offsets) == len(documents) + 1
+            and block_offsets[0] == 0
+            and bool(np.all(np.diff(block_offsets) >= 0))
+            and len(arrays["block_hash"]) == len(arrays["block_removed"]) == int(block_offsets[-1]),
+            "block hashes do not fit their documents",
+        )
         self._marks = functools.lru_cache(maxsize=_DECODED_TEXTS)(self._decode_marks)
         self._sections = functools.lru_cache(maxsize=_DECODED_TEXTS)(self._document_sections)
         passages = _StoredPassages(arrays, documents, texts, [str(h) for h in header["table_headers"]], self)
@@ -199,6 +219,8 @@ class Index:
         # see file_stamp()
         self.file_stamps = _StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"])
         self.passage_document = arrays["passage_document"]
+        # each document's blocks as read, and which were left out as boilerplate (see bot.boilerplate)
+        self.blocks = BlockHashes(arrays["block_hash"], block_offsets, arrays["block_removed"])
         self.saved_form = (header, arrays)  # the JSON header and the arrays behind all of the above, as saved
 
     @functools.cached_property
@@ -449,9 +471,13 @@ def assemble(
     corpus_fingerprint: str,
     skipped: Sequence[Skipped] = (),
     file_stamps: Sequence[str] = (),
+    blocks: BlockHashes | None = None,
 ) -> Index:
     """An index from passages already tokenized (`spans[i]` are the passages of `documents[i]`,
-    `encoded` their term ids, in order), made straight into the arrays it is saved as."""
+    `encoded` their term ids, in order), made straight into the arrays it is saved as.
+
+    `blocks` are the documents' block hashes as read, with the boilerplate left out of them
+    (bot.boilerplate); by default the documents' own, none left out."""
     counts = np.fromiter((len(document_spans) for document_spans in spans), np.int64, len(spans))
     if len(counts) != len(documents) or len(encoded.lengths) != int(counts.sum()):
         raise ValueError(f"{len(encoded.lengths)} encoded passages for {int(counts.sum())} passages")
@@ -480,7 +506,12 @@ def assemble(
         skipped,
     )
     packed = {name: _pack(texts) for name, texts in zip(_PACKED, strings, strict=True)}
-    return _weighted(header, encoded, counts, passage_columns | _mark_columns(documents), packed, search)
+    if blocks is None:
+        blocks = BlockHashes.of([digests(d.text, d.marks) for d in documents])
+    if len(blocks) != len(documents):
+        raise ValueError(f"block hashes of {len(blocks)} documents for {len(documents)} documents")
+    columns = passage_columns | _mark_columns(documents) | _block_columns(blocks)
+    return _weighted(header, encoded, counts, columns, packed, search)
 
 
 _MARK_COLUMNS = ("mark_kind", "mark_start", "mark_end", "mark_level")  # in Mark's field order
@@ -498,6 +529,14 @@ def _mark_columns(documents: Sequence[Document]) -> dict[str, np.ndarray]:
         for name, dtype in zip(_MARK_COLUMNS, _MARK_TYPES, strict=True)
     }
     return columns | {"document_mark_offsets": offsets}
+
+
+def _block_columns(blocks: BlockHashes) -> dict[str, np.ndarray]:
+    return {
+        "block_hash": blocks.hashes.astype(np.uint64, copy=False),
+        "block_removed": blocks.removed.astype(np.bool_, copy=False),
+        "document_block_offsets": blocks.offsets.astype(np.int64, copy=False),
+    }
 
 
 def _header(
@@ -713,6 +752,7 @@ def combine(
     }
     packed: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in _PACKED}
     marks: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in _MARK_COLUMNS}
+    blocks: list[BlockHashes] = []
     columns: dict[str, list[np.ndarray]] = {
         name: [] for name in ("document_passage_count", "passage_ordinal", "passage_span", "passage_header")
     }
@@ -729,6 +769,7 @@ def combine(
         offsets = arrays["document_mark_offsets"]
         for name in _MARK_COLUMNS:
             marks[name].append((arrays[name][offsets[start] : offsets[stop]], offsets[start : stop + 1]))
+        blocks.append(source.blocks.select(np.arange(start, stop)))
         columns["document_passage_count"].append(arrays["document_passage_count"][start:stop])
         columns["passage_ordinal"].append(arrays["passage_ordinal"][first:last])
         columns["passage_span"].append(arrays["passage_span"][2 * first : 2 * last])
@@ -748,6 +789,7 @@ def combine(
     for name, dtype in zip(_MARK_COLUMNS, _MARK_TYPES, strict=True):
         values, passage_columns["document_mark_offsets"] = _join_packed(marks[name])
         passage_columns[name] = values.astype(dtype, copy=False)
+    passage_columns |= _block_columns(joined_blocks(blocks))
     counts = _joined(columns["document_passage_count"], np.int64)
     return _weighted(header, merge(parts), counts, passage_columns, joined, search)
 

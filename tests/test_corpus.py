@@ -19,6 +19,7 @@ from bot.corpus import (
     read_document,
     safe_file_name,
 )
+from bot.chunking import chunk
 from bot.errors import CorpusError, DocumentError
 from bot.structure import KINDS
 
@@ -378,6 +379,95 @@ def test_pdf_encrypted_with_an_empty_password_is_read(tmp_path: Path) -> None:
 def test_pdf_without_text_is_skipped(tmp_path: Path) -> None:
     reason = skip_reason(tmp_path, "scan.pdf", make_pdf(""))
     assert reason == "no extractable text (scanned PDF?)"
+
+
+Outline = list[tuple[str, int, "Outline"]]  # (title, page index, the entries under it)
+
+
+def make_pages_pdf(pages: list[list[tuple[int, str]]], outline: Outline = (), title: str = "Gauge manual") -> bytes:
+    """A PDF of several pages, each a column of (font size, line) in Helvetica, with an outline."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for lines in pages:
+        shown = "\n".join(f"/F1 {size} Tf 0 -{size + 6} Td ({line}) Tj" for size, line in lines)
+        stream = f"BT 72 740 Td\n{shown}\nET".encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R"
+            b" /Resources << /Font << /F1 3 0 R >> >> >>" % len(objects)
+        )
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
+    writer = PdfWriter(clone_from=io.BytesIO(bytes(out)))
+    writer.add_metadata({"/Title": title})
+
+    def add(entries: Outline, parent=None) -> None:
+        for entry_title, page, children in entries:
+            add(children, writer.add_outline_item(title=entry_title, page_number=page, parent=parent))
+
+    add(outline)
+    written = io.BytesIO()
+    writer.write(written)
+    return written.getvalue()
+
+
+MANUAL_PAGES = [
+    [(18, "Installing"), (11, "The gauge software runs on any Linux system."), (11, "Unpack it where you like.")],
+    [(11, "Read the licence first."), (14, "2.1   From   SOURCE"), (11, "Build it with make.")],
+    [(14, "Upgrading"), (11, "Stop the gauge before you upgrade it.")],
+]
+MANUAL_OUTLINE: Outline = [
+    ("Installing", 0, [("From source", 1, []), ("Upgrading", 2, [])]),
+    ("Calibrating", 2, []),  # a title its page does not show
+]
+
+
+def test_pdf_outline_titles_are_headings_where_their_pages_show_them(tmp_path: Path) -> None:
+    doc = read(tmp_path, "manual.pdf", make_pages_pdf(MANUAL_PAGES, MANUAL_OUTLINE))
+    assert [(KINDS[m.kind], m.level, doc.text[m.start : m.end]) for m in doc.marks] == [
+        ("heading", 1, "Installing"),
+        ("heading", 2, "2.1 From SOURCE"),  # case, spacing and a section number aside
+        ("heading", 2, "Upgrading"),
+    ]
+    assert doc.text.split("\n\n") == [
+        "Installing",
+        "The gauge software runs on any Linux system.\nUnpack it where you like.",
+        "Read the licence first.",
+        "2.1 From SOURCE",
+        "Build it with make.",
+        "Upgrading",
+        "Stop the gauge before you upgrade it.",
+    ]
+    passages = chunk(doc.doc_id, doc.text, marks=doc.marks, title=doc.title)
+    first = "The gauge software runs on any Linux system.\nUnpack it where you like.\n\nRead the licence first."
+    assert [(p.section, p.text) for p in passages] == [
+        (("Installing",), first),
+        (("Installing", "2.1 From SOURCE"), "Build it with make."),
+        (("Installing", "Upgrading"), "Stop the gauge before you upgrade it."),
+    ]
+
+
+def test_a_pdf_outline_title_only_begins_a_line_of_its_own_page(tmp_path: Path) -> None:
+    pages = [[(11, "Installing the gauge takes an hour.")], [(11, "See Upgrading below.")], [(14, "Upgrading")]]
+    outline: Outline = [("Installing", 0, []), ("Upgrading", 1, [])]
+    doc = read(tmp_path, "manual.pdf", make_pages_pdf(pages, outline))
+    assert doc.marks == ()
+    assert doc.text == "Installing the gauge takes an hour.\n\nSee Upgrading below.\n\nUpgrading"
+
+
+def test_a_pdf_without_outline_has_no_marks(tmp_path: Path) -> None:
+    doc = read(tmp_path, "manual.pdf", make_pages_pdf(MANUAL_PAGES))
+    assert doc.marks == ()
+    assert doc.text.startswith("Installing\nThe gauge software")
 
 
 # --- the shipped corpus ----------------------------------------------------------------------

@@ -538,6 +538,9 @@ def test_load_of_a_header_that_is_not_json(tmp_path: Path, raw: bytes) -> None:
         lambda a: a.update(passage_document=a["passage_document"] + 1_000),
         lambda a: a.update(passage_header=a["passage_header"] + 1_000),
         lambda a: a.update(document_passage_count=a["document_passage_count"] + 1),
+        lambda a: a.update(block_hash=a["block_hash"][:-1]),
+        lambda a: a.update(document_block_offsets=a["document_block_offsets"][:-1]),
+        lambda a: a.pop("block_removed"),
     ],
     ids=[
         "no-weights",
@@ -555,6 +558,9 @@ def test_load_of_a_header_that_is_not_json(tmp_path: Path, raw: bytes) -> None:
         "passage-document-past-end",
         "table-header-past-end",
         "counts-too-high",
+        "short-block-hashes",
+        "short-block-offsets",
+        "no-block-removed",
     ],
 )
 def test_load_of_modified_arrays(tmp_path: Path, change) -> None:

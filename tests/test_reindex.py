@@ -123,6 +123,40 @@ def test_changed_settings_reuse_nothing(site: Path) -> None:
     assert report.reused == 0
 
 
+BANNER = "River Office notes: printed copies are not kept up to date."
+
+
+def test_reindexes_that_change_what_is_boilerplate_equal_a_full_build(site: Path) -> None:
+    """A block in 9 of 17 documents stays; a tenth makes it boilerplate in all of them, removing it
+    makes it text again: the unchanged documents it is in are read again, the others reused."""
+    notes = site / "corpus"
+    for n in range(9):
+        text = (notes / f"note-{n:02}.txt").read_text(encoding="utf-8")
+        edit(notes / f"note-{n:02}.txt", f"{text}\n{BANNER}\n")
+    first = engine(site)
+    assert first.reindex().boilerplate == 0
+    documents = first.index.documents
+
+    (notes / "note-50.txt").write_text(f"Note 50\n\nThe weir at Oskby was raised.\n\n{BANNER}\n", encoding="utf-8")
+    report = first.reindex()
+    assert (report.boilerplate, report.reused) == (10, len(documents) - 9)
+    assert not any(BANNER in passage.text for passage in first.index.passages)
+    full = engine(site, "full-index")
+    full.reindex()
+    assert_same_index(first.index, full.index)
+
+    edit(notes / "note-05.txt", f"Note 5\n\nThe Vorlund glacier retreated 40 metres in 2019.\n\n{BANNER}\n")
+    report = engine(site).reindex()  # from the saved index
+    assert (report.boilerplate, report.reused) == (10, len(documents))
+    assert_same_index(load(site / "index"), engine(site, "full-2").index)
+
+    (notes / "note-50.txt").unlink()
+    report = engine(site).reindex()
+    assert (report.boilerplate, report.reused) == (0, len(documents) - 9)
+    assert sum(BANNER in text for text in load(site / "index").document_texts) == 9
+    assert_same_index(load(site / "index"), engine(site, "full-3").index)
+
+
 def test_python_m_bot_reindex_of_a_large_corpus_uses_worker_processes_cleanly(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
