@@ -161,8 +161,7 @@ def blocks(text: str, marks: Sequence[Mark] = (), start: int = 0, end: int | Non
     found = []
     for block_start, block_end in _spans(text, code, low, high):
         first = block_start + _leading_space(text, block_start, block_end)
-        at = bisect.bisect_left(starts, first)
-        mark = marks[at] if at < len(marks) and starts[at] == first else None
+        mark = _mark_at(marks, starts, block_start) or _mark_at(marks, starts, first)  # code may start indented
         if mark is not None:
             header_end = text.find("\n", first, block_end) if mark.kind == TABLE and mark.level else -1
             header = text[first:header_end].strip() if header_end != -1 else ""
@@ -172,6 +171,11 @@ def blocks(text: str, marks: Sequence[Mark] = (), start: int = 0, end: int | Non
         else:
             found.append(Block(block_start, block_end, PROSE))
     return found
+
+
+def _mark_at(marks: Sequence[Mark], starts: list[int], position: int) -> Mark | None:
+    at = bisect.bisect_left(starts, position)
+    return marks[at] if at < len(marks) and starts[at] == position else None
 
 
 def _block_bounds(text: str, code: Sequence[Mark], start: int, end: int) -> tuple[int, int]:
