@@ -141,6 +141,17 @@ class Report:
         return _share([not o.answered for o in self.outcomes if o.answerable])
 
     @property
+    def answered_count(self) -> int:
+        """How many answerable questions got an answer rather than an abstention."""
+        return sum(o.answered for o in self.outcomes if o.answerable)
+
+    @property
+    def right_when_answered(self) -> float | None:
+        """Share of the answers given to answerable questions that are right (answer-hit@1 counting
+        only answered questions): what a user who gets an answer can trust."""
+        return _share([o.hit1 for o in self.outcomes if o.answerable and o.answered])
+
+    @property
     def median_reply_chars(self) -> float | None:
         """A rough size of the chat reply to a single question, to catch answers growing into walls."""
         sizes = [o.reply_chars for o in self.outcomes if o.answerable and o.kind != "dialogue"]
@@ -283,6 +294,7 @@ def format_table(report: Report) -> str:
         "",
         f"abstention accuracy    {_fmt(report.abstention_accuracy)}  (n={report.unanswerable_count})",
         f"false-abstention rate  {_fmt(report.false_abstention_rate)}  (n={answerable})",
+        f"right when answered    {_fmt(report.right_when_answered)}  (n={report.answered_count})",
         f"median reply chars     {_fmt(report.median_reply_chars, '.0f')}",
     ]
     missed = [o for o in report.outcomes if _missed(o)]
@@ -299,6 +311,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "groups": {g.name: {"n": g.n} | dict(zip(_COLUMNS, g.figures())) for g in report.groups()},
         "abstention_accuracy": report.abstention_accuracy,
         "false_abstention_rate": report.false_abstention_rate,
+        "right_when_answered": report.right_when_answered,
         "median_reply_chars": report.median_reply_chars,
         "questions": [asdict(o) for o in report.outcomes],
         "follow_ups_alone": [asdict(o) for o in report.alone],

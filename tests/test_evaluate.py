@@ -157,6 +157,7 @@ def test_group_metrics(report_and_calls) -> None:
     assert groups["all answerable"].n == 7
     assert report.abstention_accuracy == 0.5  # u1 abstained, u2 answered
     assert report.false_abstention_rate == pytest.approx(1 / 7)
+    assert (report.answered_count, report.right_when_answered) == (6, 0.5)  # s1 abstained; f1, t1, cd1#1 right
     assert report.median_reply_chars == len("9 November 1991") + len("1991")  # of 37, 16, 2, 23, 19
 
 
@@ -170,6 +171,7 @@ def test_format_table_and_json(report_and_calls) -> None:
     assert data["groups"]["single"]["mrr@10"] == pytest.approx(0.55)
     assert data["groups"]["single"]["n"] == 5 and data["abstention_accuracy"] == 0.5
     assert data["median_reply_chars"] == 19 and len(data["questions"]) == 9
+    assert data["right_when_answered"] == 0.5 and "right when answered    0.50  (n=6)" in table
     assert [o["qid"] for o in data["follow_ups_alone"]] == ["cd1#2"]
 
 
