@@ -241,21 +241,33 @@ class _Sentence:
     terms: frozenset[str]  # of the sentence alone
     terms_with_header: frozenset[str]
     heading_terms: frozenset[str]  # of the headings its passage sits under
-    opening: tuple[str, ...]  # the tokens of its first word (after an article)
-    defined: frozenset[str]  # the terms before its first "is", "are", "means"…: what it says something is
     pointer: bool  # it only sends the reader elsewhere ("See …", "For details, see …")
     code: bool  # code, or a sentence leading in to code
-    checked: dict[str, bool]  # per kind of answer: whether the sentence holds one, once asked
+    known: dict[str, object]  # what was worked out of it once asked: the kinds it holds, what it defines
 
     def holds(self, kind: AnswerKind) -> bool:
         """Whether the sentence holds what `kind` looks for (a quotation, a date, a command, a name…)."""
-        found = self.checked.get(kind.name)
+        found = self.known.get(kind.name)
         if found is None:
             read = f"{self.row_header}\n{self.text}" if self.row_header else self.text  # a row with its header
-            found = self.checked[kind.name] = (kind.in_code and self.code) or (
+            found = self.known[kind.name] = (kind.in_code and self.code) or (
                 kind.holds is not None and kind.holds.search(read) is not None
             )
-        return found
+        return bool(found)
+
+    def opens_with(self, terms: tuple[str, ...], analyzer: Analyzer) -> bool:
+        """Whether the sentence's first word (after an article) is `terms`: it is about them."""
+        opening = self.known.get(" ")
+        if opening is None:
+            opening = self.known[" "] = tuple(analyzer.tokens(_first_word(self.text)))
+        return bool(terms) and opening == terms
+
+    def defines(self, terms: frozenset[str], analyzer: Analyzer) -> bool:
+        """Whether the sentence says what the thing named by `terms` is (never a line of code)."""
+        defined = self.known.get("")
+        if defined is None:
+            defined = self.known[""] = frozenset() if self.code else _defined(self.text, analyzer)
+        return terms <= defined  # type: ignore[operator]
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,20 +307,21 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
     offset = passage.span[0]
     heading_terms = frozenset(analyzer.tokens("\n".join(passage.section)))
     sentences = []
+    header_terms: dict[str, frozenset[str]] = {}  # a table's header is read once, not once a row
 
     def add(start: int, end: int, header: str, code: bool) -> None:
         text = document_text[start:end]
         terms = frozenset(analyzer.tokens(text))
+        if header and header not in header_terms:
+            header_terms[header] = frozenset(analyzer.tokens(header))
         sentences.append(
             _Sentence(
                 (start - offset, end - offset),
                 text,
                 header,
                 terms,
-                terms | frozenset(analyzer.tokens(header)) if header else terms,
+                terms | header_terms[header] if header else terms,
                 heading_terms,
-                tuple(analyzer.tokens(_first_word(text))),
-                frozenset() if code else _defined(text, analyzer),
                 _POINTER.match(text) is not None,
                 code,
                 {},
@@ -370,8 +383,8 @@ def _judge(
         score = (
             cover
             + JUDGING.type_bonus * (expects is not None and typed)
-            + JUDGING.subject_bonus * (bool(question.subject) and sentence.opening == question.subject)
-            + JUDGING.defining_bonus * (bool(defines) and defines <= sentence.defined)
+            + JUDGING.subject_bonus * sentence.opens_with(question.subject, analyzer)
+            + JUDGING.defining_bonus * (bool(defines) and sentence.defines(defines, analyzer))
         )
         if score > best[0]:
             best = (score, cover, sentence, typed)
@@ -379,7 +392,7 @@ def _judge(
     span = chosen.span if chosen else (0, len(analysis.passage.text))
     row_header = chosen.row_header if chosen else ""
     sentence_terms = chosen.terms if chosen else frozenset()
-    pair = _best_pair(analysis.sentences, question, sentence_score, credit)
+    pair = _best_pair(analysis.sentences, question, sentence_score, credit, analyzer)
     if pair is not None:
         sentence_score, answer_cover, typed, span, sentence_terms = pair
         row_header = ""
@@ -408,7 +421,7 @@ def _judge(
 
 
 def _best_pair(
-    sentences: Sequence[_Sentence], question: Question, to_beat: float, credit: float
+    sentences: Sequence[_Sentence], question: Question, to_beat: float, credit: float, analyzer: Analyzer
 ) -> tuple[float, float, bool, tuple[int, int], frozenset[str]] | None:
     """Two adjacent sentences that together answer better than `to_beat` (the best one alone), as
     (score, cover, typed, span, terms); None if no pair does. A pair pays its cost for its length."""
@@ -431,7 +444,7 @@ def _best_pair(
             cover
             - JUDGING.pair_cost
             + JUDGING.type_bonus * (expects is not None and typed)
-            + JUDGING.subject_bonus * (bool(question.subject) and first.opening == question.subject)
+            + JUDGING.subject_bonus * first.opens_with(question.subject, analyzer)
         )
         if score > to_beat:
             to_beat = score

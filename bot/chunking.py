@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .structure import CODE, HEADING, LIST, TABLE, Mark
 from .text import logical_lines, sentence_spans
@@ -157,11 +157,12 @@ def blocks(text: str, marks: Sequence[Mark] = (), start: int = 0, end: int | Non
     end = len(text) if end is None else end
     starts = [mark.start for mark in marks]
     code = [mark for mark in marks if mark.kind == CODE]
-    low, high = _block_bounds(text, code, start, end)
+    low, high = (0, len(text)) if start == 0 and end == len(text) else _block_bounds(text, code, start, end)
     found = []
     for block_start, block_end in _spans(text, code, low, high):
         first = block_start + _leading_space(text, block_start, block_end)
-        mark = _mark_at(marks, starts, block_start) or _mark_at(marks, starts, first)  # code may start indented
+        # code may start indented, so its mark at the line's start
+        mark = (_mark_at(marks, starts, block_start) or _mark_at(marks, starts, first)) if marks else None
         if mark is not None:
             header_end = text.find("\n", first, block_end) if mark.kind == TABLE and mark.level else -1
             header = text[first:header_end].strip() if header_end != -1 else ""
@@ -214,7 +215,7 @@ def _spans(text: str, code: Sequence[Mark], start: int, end: int) -> list[tuple[
     spans = []
     block_start = start
     for match in _BLOCK_BREAK.finditer(text, start, end):
-        if _code_around(code, match.start()) is not None:
+        if code and _code_around(code, match.start()) is not None:
             continue
         if text[block_start : match.start()].strip():
             spans.append((block_start, match.start()))
@@ -247,25 +248,43 @@ def _table_header(text: str, start: int, end: int) -> str:
 
     Lines are counted as read, hard-wrapped prose joined back: prose wrapped at 79 columns is a
     paragraph, not rows."""
-    lines = [text[s:e].strip() for s, e in logical_lines(text, start, end) if text[s:e].strip()]
-    if len(lines) < 3:
+    if text.count("\n", start, end) < 2:  # the usual paragraph: fewer than three lines
         return ""
-    short = sum(len(line) <= _TABLE_LINE_MAX for line in lines)
+    lines = [line.strip() for line in text[start:end].split("\n") if line.strip()]
+    if len(lines) < 3 or not _rows(lines):
+        return ""
+    read = [text[s:e].strip() for s, e in logical_lines(text, start, end) if text[s:e].strip()]
+    return lines[0] if len(read) >= 3 and _rows(read) else ""
+
+
+def _rows(lines: list[str]) -> bool:
+    """Mostly short lines under a first line that reads like a header."""
     first = lines[0]
     looks_like_header = (
         len(first) <= _HEADER_LINE_MAX and not any(ch.isdigit() for ch in first) and first[-1] not in ".!?:;,"
     )
-    return first if looks_like_header and short >= 0.7 * len(lines) else ""
+    return looks_like_header and sum(len(line) <= _TABLE_LINE_MAX for line in lines) >= 0.7 * len(lines)
 
 
 # --- units ----------------------------------------------------------------------------------
 
 
-def _units(text: str, all_blocks: Sequence[Block], max_chars: int) -> list[Unit]:
+def _units(
+    text: str, all_blocks: Sequence[Block], max_chars: int, within: tuple[int, int] | None = None
+) -> list[Unit]:
+    """The units of the blocks, in order; `within` a span, prose is read only there (a passage's
+    long paragraph is not split into sentences beyond it)."""
     units: list[Unit] = []
     for number, block in enumerate(all_blocks):
-        if block.kind == HEADING or (block.kind in (PROSE, LIST) and _is_reference_list(text[block.start : block.end])):
+        if block.kind == HEADING:
             continue
+        # A reference list is in no passage, so a passage's units (`within`) need not look for one.
+        if within is None and block.kind in (PROSE, LIST) and _is_reference_list(text[block.start : block.end]):
+            continue
+        if within is not None and block.kind == PROSE:
+            block = replace(block, start=max(block.start, within[0]), end=min(block.end, within[1]))
+            if block.start >= block.end:
+                continue
         own = _block_units(text, number, block, max_chars)
         follows = bool(own and units) and units[-1].block == number - 1
         if follows and block.kind != PROSE and units[-1].kind == PROSE:
@@ -377,7 +396,7 @@ def units_between(text: str, marks: Sequence[Mark], start: int, end: int) -> lis
     around = blocks(text, marks, start, end)
     units = [
         Unit(max(u.start, start), min(u.end, end), u.block, u.kind, u.header, u.is_header)
-        for u in _units(text, around, max_chars=max(end - start, 1))
+        for u in _units(text, around, max(end - start, 1), (start, end))
         if u.start < end and u.end > start
     ]
     return [unit for unit in units if text[unit.start : unit.end].strip()]

@@ -258,6 +258,9 @@ class Index:
 
     def section_of(self, document: int, position: int) -> tuple[str, ...]:
         """The headings that a position in a document's text sits under, the document's title left out."""
+        offsets = self.saved_form[1]["document_mark_offsets"]
+        if offsets[document] == offsets[document + 1]:  # no marks, no headings: plain text
+            return ()
         starts = self._sections(document)
         return starts[section_index(starts, position)][1]
 

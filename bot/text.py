@@ -22,11 +22,10 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 
 # Wikipedia-style reference markers: [12], [note 3], [citation needed].
 REFERENCE_MARKER = re.compile(r"\[(?:\d+|note \d+|[a-z]|citation needed)\]", re.IGNORECASE)
-# An initialism (U.S., e.g.) is one word, so that "U.S." is not the lone letter "u".
-# A version or decimal number (3.11, 1.6, 2.0.1) is one word too: "Python 1.6" is not "1" and "6".
-_WORD = re.compile(r"(?:[^\W\d_]\.){2,}|\d+(?:\.\d+)+|[^\W_]+(?:'[^\W_]+)*")
-_IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d_]\w+(?:\.\w+)*\.[^\W\d_]\w+(?!\w)|(?<![\w.])[^\W\d_]\w*_\w*[^\W_](?![\w.])")
-_ASCII_WORD = re.compile(r"(?:[a-z]\.){2,}|\d+(?:\.\d+)+|[a-z0-9]+(?:'[a-z0-9]+)*")  # _WORD on folded ASCII text, faster
+# An initialism (U.S., e.g.) is one word, so that "U.S." is not the lone letter "u". Words joined by
+# dots or underscores (work_mem, os.path.join, 3.11) are found whole and then taken apart (_joined).
+_WORD = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:'[^\W_]+)*(?:[._][^\W_]+(?:'[^\W_]+)*)*")
+_ASCII_WORD = re.compile(r"(?:[a-z]\.){2,}|[a-z0-9]+(?:'[a-z0-9]+)*(?:[._][a-z0-9]+(?:'[a-z0-9]+)*)*")  # faster
 
 STOPWORDS = frozenset(
     """
@@ -65,10 +64,31 @@ def words(text: str) -> list[str]:
     its parts, so that asking for it by name finds it before the passages that share a part."""
     folded = fold(REFERENCE_MARKER.sub(" ", text))
     found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
-    cleaned = [_clean(word) if "'" in word or "." in word else word for word in found]
-    if "_" in folded or "." in folded:
-        cleaned.extend(_IDENTIFIER.findall(folded))
-    return cleaned
+    if "." not in folded and "_" not in folded and "'" not in folded:
+        return found
+    result: list[str] = []
+    for word in found:
+        if "_" in word or ("." in word and not _INITIALISM.fullmatch(word)):
+            result.extend(_joined(word))
+        else:
+            result.append(_clean(word) if "'" in word or "." in word else word)
+    return result
+
+
+_INITIALISM = re.compile(r"(?:[^\W\d_]\.){2,}")
+_NUMBER_PARTS = re.compile(r"\d+(?:\.\d+)+")
+
+
+def _joined(word: str) -> list[str]:
+    """Words joined by dots or underscores: a number (3.11, 2.0.1) stays whole; an identifier
+    (work_mem, os.path.join, postgresql.conf) is its parts and then itself; anything else
+    (a.b, e.g) its parts."""
+    if _NUMBER_PARTS.fullmatch(word):
+        return [word]
+    parts = [_clean(part) if "'" in part else part for part in re.split(r"[._]", word) if part]
+    dotted = word.split(".")
+    identifier = word[0].isalpha() and ("_" in word or (len(dotted[0]) > 1 and len(dotted[-1]) > 1))
+    return [*parts, word.replace("'", "")] if identifier else parts
 
 
 def _clean(word: str) -> str:
