@@ -12,7 +12,7 @@ from . import english, spelling, word_forms
 from .chunking import PROSE, Passage, units_between
 from .index import Hit, Index
 from .question import AnswerKind, Question, analyse
-from .structure import CODE, HEADING, LIST, TABLE, TERM_LEVEL
+from .structure import CODE, HEADING, LIST, TABLE, TERM_LEVEL, monospaced
 from .text import Analyzer
 
 
@@ -514,15 +514,6 @@ def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Re
         header=candidate.row_header,
         url=info.url,
         section=passage.section,
-        code=_code_spans(index, document, passage),
+        code=monospaced(index.marks_of(document), *passage.span),
     )
 
-
-def _code_spans(index: Index, document: int, passage: Passage) -> tuple[tuple[int, int], ...]:
-    """Where the passage's code blocks and tables are, relative to its text."""
-    start, end = passage.span
-    return tuple(
-        (max(mark.start, start) - start, min(mark.end, end) - start)
-        for mark in index.marks_of(document)
-        if mark.kind in (CODE, TABLE) and mark.start < end and mark.end > start
-    )

@@ -51,6 +51,16 @@ class Structured:
     title: str | None = None
 
 
+def monospaced(marks: Sequence[Mark], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """Where code blocks and tables lie in text[start:end] (a passage), relative to `start`: what a
+    reply shows in a fixed-width font."""
+    return tuple(
+        (max(mark.start, start) - start, min(mark.end, end) - start)
+        for mark in marks
+        if mark.kind in (CODE, TABLE) and mark.start < end and mark.end > start
+    )
+
+
 def inline(text: str) -> str:
     """Running text on one line: every run of whitespace, line breaks included, as one space."""
     return " ".join(text.split())

@@ -53,7 +53,6 @@ from telegram.warnings import PTBDeprecationWarning
 
 from . import corpus, feedback, render
 from .answer import Answer, Result, prepare
-from .chunking import Passage
 from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
@@ -61,7 +60,7 @@ from .examples import example_questions
 from .memory import Conversations
 from .redact import hide_in_logs, redact
 from .store import Store
-from .structure import CODE, TABLE
+from .structure import monospaced
 
 log = logging.getLogger(__name__)
 # Raised inside python-telegram-bot's own rate limiter whenever it reads RetryAfter; nothing to act on here.
@@ -455,7 +454,7 @@ class Citebot:
             index.passages[centre].ordinal,
             result.highlight if cited else "",
             section=index.passages[centre].section,
-            code={passage.ordinal: _code_spans(index, document_position, passage) for passage in passages},
+            code={passage.ordinal: monospaced(index.marks_of(document_position), *passage.span) for passage in passages},
             header=result.header if cited else "",
         )
         offset = centre - position
@@ -707,16 +706,6 @@ async def _show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None
 
 _OUTDATED = "The documents have changed since this answer and that passage is gone — please ask again."
 _EXPIRED = "This answer has expired — please ask the question again."
-
-
-def _code_spans(index: Any, document: int, passage: Passage) -> tuple[tuple[int, int], ...]:
-    """Where a passage's code blocks and tables are, relative to its text (as in `Result.code`)."""
-    start, end = passage.span
-    return tuple(
-        (max(mark.start, start) - start, min(mark.end, end) - start)
-        for mark in index.marks_of(document)
-        if mark.kind in (CODE, TABLE) and mark.start < end and mark.end > start
-    )
 
 
 def _current_position(index: Any, result: Result) -> int | None:

@@ -50,6 +50,11 @@ def make_pdf(text: str, title: str | None = None) -> bytes:
     ]
     if title is not None:
         objects.append(b"<< /Title (" + title.encode("latin-1") + b") >>")
+    return pdf_file(objects, b" /Info %d 0 R" % len(objects) if title is not None else b"")
+
+
+def pdf_file(objects: list[bytes], trailer: bytes = b"") -> bytes:
+    """The objects (numbered from 1, the first the catalog) as a PDF file with correct xref offsets."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -58,8 +63,7 @@ def make_pdf(text: str, title: str | None = None) -> bytes:
     xref_at = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    info = b" /Info %d 0 R" % len(objects) if title is not None else b""
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, info)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, trailer)
     out += b"startxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(out)
 
@@ -398,16 +402,7 @@ def make_pages_pdf(pages: list[list[tuple[int, str]]], outline: Outline = (), ti
         )
         kids.append(len(objects))
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    writer = PdfWriter(clone_from=io.BytesIO(bytes(out)))
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_file(objects)))
     writer.add_metadata({"/Title": title})
 
     def add(entries: Outline, parent=None) -> None:
