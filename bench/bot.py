@@ -309,7 +309,15 @@ def question_texts() -> tuple[list[str], Path]:
 
 
 HEADINGS = (
-    "bot", "concurrent_updates", "replies/s", "p50 ms", "p95 ms", "replies", "server req/s", "server CPU", "bot CPU"
+    "bot",
+    "concurrent_updates",
+    "replies/s",
+    "p50 ms",
+    "p95 ms",
+    "replies",
+    "server req/s",
+    "server CPU",
+    "bot CPU",
 )
 
 

@@ -160,8 +160,13 @@ def _postgres_pages(root: Path) -> list[str]:
 
 
 _GIT_PAGES = ("user-manual.html", "git.html")
-_GIT_LISTS = ("cmds-guide", "cmds-mainporcelain", "cmds-ancillarymanipulators", "cmds-ancillaryinterrogators",
-              "cmds-userinterfaces")
+_GIT_LISTS = (
+    "cmds-guide",
+    "cmds-mainporcelain",
+    "cmds-ancillarymanipulators",
+    "cmds-ancillaryinterrogators",
+    "cmds-userinterfaces",
+)
 
 
 def _git_pages(root: Path) -> list[str]:
@@ -307,9 +312,38 @@ def fold(text: str) -> str:
 
 
 _BLOCKS = (
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "figcaption",
-    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "nav", "ol", "p", "pre", "section",
-    "table", "td", "th", "title", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "caption",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "title",
+    "tr",
+    "ul",
 )
 
 

@@ -182,11 +182,7 @@ def read_alias_file(path: Path) -> tuple[AliasGroup, ...]:
     if root is None or _is_null(root):
         return ()
     if not isinstance(root, yaml.SequenceNode):
-        hint = (
-            " (write the groups at the top level, without `aliases:`)"
-            if isinstance(root, yaml.MappingNode)
-            else ""
-        )
+        hint = " (write the groups at the top level, without `aliases:`)" if isinstance(root, yaml.MappingNode) else ""
         raise _error(path, root, f"must be a list of alias groups, e.g. - [Turkey, Türkiye]{hint}")
     plain = Analyzer()
     return tuple(_group(path, node, plain) for node in root.value)

@@ -428,7 +428,9 @@ def _best_pair(
     weights, expects = question.weights, question.expects
     best = None
     for first, second in zip(sentences, sentences[1:]):
-        if first.row_header or second.row_header or first.span[1] > second.span[0]:  # rows, lines: read with their header
+        if (
+            first.row_header or second.row_header or first.span[1] > second.span[0]
+        ):  # rows, lines: read with their header
             continue
         if first.terms.isdisjoint(weights) or second.terms.isdisjoint(weights):  # one alone does as well
             continue
@@ -493,9 +495,7 @@ def _near_duplicates(a: frozenset[str], b: frozenset[str]) -> bool:
     if not a or not b:
         return False
     shared = len(a & b)
-    return (
-        shared / (len(a) + len(b) - shared) >= FOLDING.jaccard or shared / min(len(a), len(b)) >= FOLDING.containment
-    )
+    return shared / (len(a) + len(b) - shared) >= FOLDING.jaccard or shared / min(len(a), len(b)) >= FOLDING.containment
 
 
 def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Result:
@@ -516,4 +516,3 @@ def _result(index: Index, candidate: _Candidate, also_in: tuple[str, ...]) -> Re
         section=passage.section,
         code=monospaced(index.marks_of(document), *passage.span),
     )
-

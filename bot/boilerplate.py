@@ -197,8 +197,7 @@ def strip(document: Document, removed: Collection[int]) -> Document:
     text = document.text
     found = _blocks(text, document.marks)
     keep = [
-        bool(level) or int.from_bytes(_digest(text[start:end]), "little") not in removed
-        for start, end, level in found
+        bool(level) or int.from_bytes(_digest(text[start:end]), "little") not in removed for start, end, level in found
     ]
     _drop_emptied_headings(found, keep)
     if all(keep):

@@ -269,9 +269,7 @@ def _rows(lines: list[str]) -> bool:
 # --- units ----------------------------------------------------------------------------------
 
 
-def _units(
-    text: str, all_blocks: Sequence[Block], max_chars: int, within: tuple[int, int] | None = None
-) -> list[Unit]:
+def _units(text: str, all_blocks: Sequence[Block], max_chars: int, within: tuple[int, int] | None = None) -> list[Unit]:
     """The units of the blocks, in order; `within` a span, prose is read only there (a passage's
     long paragraph is not split into sentences beyond it)."""
     units: list[Unit] = []
@@ -289,7 +287,12 @@ def _units(
         follows = bool(own and units) and units[-1].block == number - 1
         if follows and block.kind != PROSE and units[-1].kind == PROSE:
             own = _led_in(text, units, own, max_chars)
-        elif follows and block.kind == PROSE and units[-1].kind == CODE and _continues(text, units[-1], own[0], max_chars):
+        elif (
+            follows
+            and block.kind == PROSE
+            and units[-1].kind == CODE
+            and _continues(text, units[-1], own[0], max_chars)
+        ):
             # "$ pg_ctl start -l logfile" / "will start the server in the background…": one sentence
             # around a command, which the page set apart.
             code = units.pop()

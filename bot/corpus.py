@@ -50,6 +50,7 @@ PROGRESS_MIN_FILES = 200
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*$\n?", re.DOTALL | re.MULTILINE)
 
+
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
     """A supported file found in the corpus; sizes and mtimes let the index notice changes."""

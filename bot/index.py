@@ -944,7 +944,6 @@ class _StoredPassages(Sequence[Passage]):
         return passages
 
 
-
 def load(folder: Path) -> Index:
     """Read the index in folder; IndexFileError when it is missing, damaged or of another format."""
     path = folder / INDEX_FILE

@@ -53,7 +53,9 @@ class Conversations:
         if self._store is None:
             return ()
         try:
-            return tuple(Turn(**(fields | {"section": tuple(fields.get("section", ()))})) for fields in self._store.turns(chat))
+            return tuple(
+                Turn(**(fields | {"section": tuple(fields.get("section", ()))})) for fields in self._store.turns(chat)
+            )
         except (TypeError, ValueError):  # kept by a version whose turns had other fields: start afresh
             return ()
 

@@ -101,7 +101,11 @@ HOW_MUCH = re.compile(rf"\bhow ({_HOW_ADJECTIVES})\b", re.IGNORECASE)
 
 # In order: the first kind whose question words a question has is what it asks for.
 KINDS: tuple[AnswerKind, ...] = (
-    AnswerKind("quotation", re.compile(r"\b(?:which|what) (?:[^\W\d_]+ )?(?:quote|quotation|saying|slogan|motto)s?\b"), _QUOTATION),
+    AnswerKind(
+        "quotation",
+        re.compile(r"\b(?:which|what) (?:[^\W\d_]+ )?(?:quote|quotation|saying|slogan|motto)s?\b"),
+        _QUOTATION,
+    ),
     AnswerKind(
         "procedure",
         re.compile(
@@ -122,7 +126,9 @@ KINDS: tuple[AnswerKind, ...] = (
         ),
         untyped_confidence=0.6,
     ),
-    AnswerKind("frequency", re.compile(r"\bhow often\b"), re.compile(f"{_TIME.pattern}|{_NUMBER.pattern}", re.IGNORECASE)),
+    AnswerKind(
+        "frequency", re.compile(r"\bhow often\b"), re.compile(f"{_TIME.pattern}|{_NUMBER.pattern}", re.IGNORECASE)
+    ),
     AnswerKind(
         "time",
         re.compile(

@@ -152,4 +152,3 @@ def _aligned(rows: list[list[str]]) -> list[str]:
     if sum(widths) + 2 * (columns - 1) > _ALIGNED_ROW_MAX:
         return ["  ".join(cell for cell in row if cell) for row in rows]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-

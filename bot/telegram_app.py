@@ -454,7 +454,9 @@ class Citebot:
             index.passages[centre].ordinal,
             result.highlight if cited else "",
             section=index.passages[centre].section,
-            code={passage.ordinal: monospaced(index.marks_of(document_position), *passage.span) for passage in passages},
+            code={
+                passage.ordinal: monospaced(index.marks_of(document_position), *passage.span) for passage in passages
+            },
             header=result.header if cited else "",
         )
         offset = centre - position

@@ -162,7 +162,9 @@ def test_the_ones_and_one_of_them_point_back() -> None:
 
 
 def test_an_elliptical_fragment_ending_in_too_swaps_without_it() -> None:
-    reading = read("and Lithuania too?", after("When did Azerbaijan establish relations with Latvia?"), ANALYZER, rarity)
+    reading = read(
+        "and Lithuania too?", after("When did Azerbaijan establish relations with Latvia?"), ANALYZER, rarity
+    )
     assert reading.question == "When did Azerbaijan establish relations with Lithuania?"
 
 

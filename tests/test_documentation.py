@@ -7,7 +7,6 @@ Each test builds a small manual in tmp_path, read, chunked and indexed the way `
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -129,7 +128,10 @@ def test_a_lead_in_and_its_command_are_one_unit_of_one_passage(manual: Engine) -
     assert len(holding) == 1
     assert "To display the default target to which systemd will bring the system, run the command" in holding[0].text
     code = [m for m in booting.marks if m.kind == CODE]
-    assert [booting.text[m.start : m.end] for m in code] == ["systemctl get-default", "systemctl disable service.service"]
+    assert [booting.text[m.start : m.end] for m in code] == [
+        "systemctl get-default",
+        "systemctl disable service.service",
+    ]
 
 
 def test_passages_keep_to_their_sections_and_name_them(manual: Engine) -> None:

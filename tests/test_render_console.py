@@ -35,8 +35,8 @@ def printed(*results: Result) -> str:
 def test_code_lines_keep_their_length_and_indentation() -> None:
     lines = printed(result()).split("\n")
     assert len(f"    {COMMAND}") > 88  # longer than the console's wrapping width
-    assert f"  »     {COMMAND} \"$db\"" in lines  # in the excerpt: indented, marked, one line
-    assert f"        {COMMAND} \"$db\"" in lines  # in the answer above it
+    assert f'  »     {COMMAND} "$db"' in lines  # in the excerpt: indented, marked, one line
+    assert f'        {COMMAND} "$db"' in lines  # in the answer above it
     assert "  » done" in lines
 
 

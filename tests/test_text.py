@@ -82,7 +82,15 @@ def test_words_splits_hyphenated_and_dashed_words() -> None:
 
 
 def test_words_drops_punctuation_and_splits_identifiers_keeping_them_whole_too() -> None:
-    assert words('"Hello," she said; (yes) snake_case!') == ["hello", "she", "said", "yes", "snake", "case", "snake_case"]
+    assert words('"Hello," she said; (yes) snake_case!') == [
+        "hello",
+        "she",
+        "said",
+        "yes",
+        "snake",
+        "case",
+        "snake_case",
+    ]
     assert words("Edit postgresql.conf, then os.path.join it.") == [
         *["edit", "postgresql", "conf", "postgresql.conf", "then", "os", "path", "join", "os.path.join", "it"],
     ]
