@@ -97,7 +97,7 @@ class AnswerKind:
 
 
 _HOW_ADJECTIVES = "many|much|long|old|often|large|big|far|tall|high"
-HOW_MUCH = re.compile(rf"\bhow ({_HOW_ADJECTIVES})\b", re.IGNORECASE)
+_HOW_MUCH = re.compile(rf"\bhow ({_HOW_ADJECTIVES})\b", re.IGNORECASE)
 
 # In order: the first kind whose question words a question has is what it asks for.
 KINDS: tuple[AnswerKind, ...] = (
@@ -255,7 +255,7 @@ def analyse(
     """Everything answering needs to know about a question (already cut to a searchable length).
 
     A follow-up brings `context`, words of the conversation before it, searched and weighed at
-    `weighing.context`, and the document just cited, favoured a little.
+    `weighing.context`, and the document and section just cited, which answering favours.
     """
     asked = " ".join(question.split())
     correction = spelling.correct(asked, index, analyzer)
@@ -304,7 +304,7 @@ def _asked_kind(question: str) -> str:
     folded = fold(question)
     category = _CATEGORY.search(folded)
     nouns = [category[1].split()[-1]] if category else []
-    return " ".join(nouns + [how[1] for how in HOW_MUCH.finditer(question)] + _KEPT.findall(folded))
+    return " ".join(nouns + [how[1] for how in _HOW_MUCH.finditer(question)] + _KEPT.findall(folded))
 
 
 def _term_weights(query: list[str], index: Index, everyday: dict[str, float]) -> dict[str, float]:
