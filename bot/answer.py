@@ -85,6 +85,9 @@ class Confidence:
 
     highlight: float = 0.6
     passage: float = 0.4
+    # What is kept when the passage shares a single one of the question's words that the documents
+    # use: had they answered, they would have said more of it in one place.
+    one_shared_word: float = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,9 @@ def answer(
     confidence = max(0.0, min(1.0, CONFIDENCE.highlight * top.answer_cover + CONFIDENCE.passage * top.passage_cover))
     if not top.typed and asked.expects is not None:
         confidence *= asked.expects.untyped_confidence
+    known = asked.weights.keys() & index.term_ids.keys()  # the question's words the documents use somewhere
+    if len(known) >= 2 and len(top.passage_terms & known) == 1:
+        confidence *= CONFIDENCE.one_shared_word  # "how to install docker engine" by a rule naming DOCKER
     answered = confidence >= settings.threshold
     note = "" if answered else "The documents don't seem to answer this. The closest passages:"
     corrected = asked.correction.question if asked.correction else ""

@@ -81,6 +81,19 @@ COMMANDS = PAGE.format(
 """,
 )
 
+FIREWALL = PAGE.format(
+    title="Chapter 13. Firewall",
+    body="""
+<h2>13.1. Forwarding</h2>
+<p>Containers need forwarding. Add a rule for the bridge:</p>
+<pre>iptables -I FORWARD -i docker0 -j DOCKER-USER</pre>
+<h2>13.2. Backups</h2>
+<p>Take a snapshot before changing the rules. On zfs, snapshot the dataset first.</p>
+<h2>13.3. Logging in</h2>
+<p>Log in as root to change the rules. The rules engine reads them at boot.</p>
+""",
+)
+
 HANDBOOK = """Staff handbook
 
 The office in Lyon opens at 8 am and closes at 6 pm. The Lyon canteen serves lunch from noon.
@@ -94,7 +107,8 @@ def manual(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     root = tmp_path_factory.mktemp("manual")
     corpus = root / "corpus"
     corpus.mkdir()
-    for name, html in [("booting.html", BOOTING), ("index.html", CONTENTS), ("commands.html", COMMANDS)]:
+    pages = [("booting.html", BOOTING), ("index.html", CONTENTS), ("commands.html", COMMANDS), ("firewall.html", FIREWALL)]
+    for name, html in pages:
         (corpus / name).write_text(html, encoding="utf-8")
     (corpus / "handbook.txt").write_text(HANDBOOK, encoding="utf-8")
     config = load_config(None, {}, corpus=corpus, index=root / "index", data=root / "data")
@@ -230,6 +244,15 @@ def test_a_default_is_found_under_the_name_it_describes(manual: Engine) -> None:
 def test_a_trailing_kind_word_of_a_keyword_question_is_not_searched(manual: Engine) -> None:
     reply = manual.ask("lyon office opening time")
     assert reply.answered and "8 am" in reply.results[0].highlight
+
+
+@pytest.mark.parametrize("question", ["how to install docker engine", "zfs on root"])
+def test_one_shared_word_is_not_an_answer(manual: Engine, question: str) -> None:
+    """The documents use the question's other words ("engine", "root") elsewhere: a passage that
+    shares only one of them ("docker0", "zfs") does not answer it."""
+    reply = manual.ask(question)
+    assert not reply.answered
+    assert reply.results  # the closest passages are still shown
 
 
 # --- follow-ups -----------------------------------------------------------------------------
