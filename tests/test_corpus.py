@@ -569,3 +569,11 @@ def test_a_safe_name_is_safe_again() -> None:
 def test_a_very_long_non_ascii_upload_name_can_be_written(tmp_path: Path) -> None:
     safe = safe_file_name("文" * 300 + ".txt")
     (tmp_path / safe).write_text("fits", encoding="utf-8")
+
+
+def test_deeply_nested_html_is_read_without_recursion(tmp_path: Path) -> None:
+    depth = 5000  # far past Python's recursion limit, and unclosed tags nest this deep by themselves
+    page = "<html><body>" + "<div>" * depth + "<p>The deep answer.</p>" + "</div>" * depth + "<ul>" * 300
+    page += "<li><a href='a'>one</a> <a href='b'>two</a>" * 300 + "</ul>" * 300 + "</body></html>"
+    doc = read(tmp_path, "deep.html", page)
+    assert doc.text == "The deep answer."  # the nested lists of links are navigation
