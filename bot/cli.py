@@ -1,7 +1,8 @@
 """`citebot run | reindex | ask | chat | eval | feedback`: thin commands over the engine.
 
 Every command takes --config, --corpus and --index after its name. A user's mistake (bad config,
-missing corpus, malformed question file) ends in one line on stderr and exit status 2.
+missing corpus, malformed question file) ends in one line on stderr and exit status 2; a reindex
+whose index could not be saved (a full disk, a read-only folder), in one line and exit status 1.
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 def _reindex(args: argparse.Namespace, config: Config) -> int:
     report = _engine(config, progress=True).reindex()
+    if report.save_error:  # a cron job must not believe it: the index on disk is the previous one
+        _notice(f"{report.save_error}: the index there was left as it was")
+        return 1
     reused = f" ({report.reused} unchanged, reused)" if report.reused else ""
     print(
         f"indexed {report.documents} documents{reused}, {report.passages} passages, "

@@ -17,9 +17,11 @@ import yaml
 
 from .answer import AnswerSettings
 from .chunking import ChunkingSettings
+from .corpus import ReadingLimits
 from .dialogue import ConversationSettings
 from .errors import ConfigError
 from .index import SearchSettings
+from .store import StoreSettings
 from .text import AliasGroup
 
 DEFAULT_CONFIG_FILE = Path("config.yaml")
@@ -34,7 +36,7 @@ class WebhookSettings:
     listen: str = "127.0.0.1"
     port: int = 8443
     path: str = "telegram"
-    secret_token: str = field(default="", repr=False)
+    secret_token: str = field(default="", repr=False)  # empty: a strong one is made at each start
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class TelegramSettings:
     flood_limits: bool = True
     concurrent_updates: int = 16
     typing_delay: float = 0.3  # seconds an answer may take before "typing…" is shown
+    read_timeout: float = 20.0  # seconds to wait for the Bot API's answer to a request
+    retry_for: float = 60.0  # seconds a reply is kept and sent again while the Bot API is unreachable
     webhook: WebhookSettings = WebhookSettings()
 
 
@@ -57,6 +61,8 @@ class Config:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
     data: Path = Path("data")
+    store: StoreSettings = StoreSettings()
+    reading: ReadingLimits = ReadingLimits()
     chunking: ChunkingSettings = ChunkingSettings()
     search: SearchSettings = SearchSettings()
     answer: AnswerSettings = AnswerSettings()
@@ -65,6 +71,9 @@ class Config:
 
 
 _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
+    "reading.max_file_mb": (lambda v: 1 <= v <= 100_000, "must be between 1 and 100000"),
+    "reading.max_text_chars": (lambda v: 1_000 <= v <= 2_000_000_000, "must be between 1000 and 2000000000"),
+    "reading.max_seconds": (lambda v: 0 < v <= 86_400, "must be more than 0 and at most a day (86400)"),
     "chunking.target_chars": (lambda v: 100 <= v <= 20_000, "must be between 100 and 20000"),
     "chunking.max_chars": (lambda v: 100 <= v <= 50_000, "must be between 100 and 50000"),
     "chunking.overlap_sentences": (lambda v: 0 <= v <= 10, "must be between 0 and 10"),
@@ -75,11 +84,16 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "answer.threshold": (lambda v: 0 <= v <= 1, "must be between 0 and 1"),
     "conversation.turns": (lambda v: 1 <= v <= 50, "must be between 1 and 50"),
     "conversation.idle_minutes": (lambda v: 0 < v <= 525_600, "must be more than 0 and at most a year (525600)"),
+    "store.keep_days": (lambda v: 1 <= v <= 3650, "must be between 1 and 3650"),
+    "store.max_mb": (lambda v: 1 <= v <= 1_000_000, "must be between 1 and 1000000"),
+    "store.lock_timeout": (lambda v: 0 <= v <= 600, "must be between 0 and 600 seconds"),
     "telegram.base_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.base_file_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.max_upload_mb": (lambda v: 1 <= v <= 2000, "must be between 1 and 2000"),
     "telegram.concurrent_updates": (lambda v: 1 <= v <= 256, "must be between 1 and 256"),
     "telegram.typing_delay": (lambda v: 0 <= v <= 10, "must be between 0 and 10 seconds"),
+    "telegram.read_timeout": (lambda v: 0.1 <= v <= 300, "must be between 0.1 and 300 seconds"),
+    "telegram.retry_for": (lambda v: 0 <= v <= 3600, "must be between 0 and 3600 seconds"),
     "telegram.webhook.url": (
         lambda v: not v or (v.startswith("https://") and _is_http_url(v)),
         "must be an https:// URL (Telegram's rule)",

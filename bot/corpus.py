@@ -10,6 +10,14 @@ Usage::
 
 One unreadable file never stops the rest: it becomes a `Skipped` entry with a short reason the user
 can act on. Only a folder that cannot be used at all raises `CorpusError`.
+
+No document may take unbounded work (`ReadingLimits`): a file over `max_file_mb` is not read, a
+document of more than `max_text_chars` characters of text is skipped, and a PDF or any file over
+256 KB is read in a separate process that the kernel stops after `max_seconds` (a PDF's size says
+nothing about its work: a 5 KB one whose pages share one compressed stream reads for minutes).
+Smaller text, Markdown, reStructuredText and HTML files are read here, where their readers' work
+grows with their size: a few seconds at most, even when crafted, and no process is started for a
+corpus of them.
 """
 
 from __future__ import annotations
@@ -17,15 +25,20 @@ from __future__ import annotations
 import codecs
 import io
 import logging
+import multiprocessing
 import os
 import re
+import signal
+import traceback
 import unicodedata
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import charset_normalizer
 import yaml
@@ -47,8 +60,22 @@ SIDECAR_SUFFIX = ".meta.yaml"
 _TITLE_MAX = 100
 _UPLOAD_STEM_BYTES = 200  # file systems allow 255 bytes per name
 PROGRESS_MIN_FILES = 200
+IN_PROCESS_MAX_BYTES = 256 * 1024  # larger files, and every PDF, are read in a process of their own
+_SIDECAR_MAX_BYTES = 1024 * 1024
+_METADATA_CHARS = 1_000  # of one metadata value: YAML aliases can make a short file's value huge
+_READER_GRACE = 30.0  # seconds waited beyond max_seconds (the reader starting, a long reply) before stopping it
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^---[ \t]*$\n?", re.DOTALL | re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingLimits:
+    """The most work one document may take to read; a document over a limit is skipped with the
+    reason, and the rest of the corpus is indexed."""
+
+    max_file_mb: int = 100  # a larger file is not read at all
+    max_text_chars: int = 20_000_000  # a document with more text than this is skipped
+    max_seconds: float = 60.0  # a PDF or a file over 256 KB reading longer is stopped (see the module)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +193,11 @@ def safe_file_name(name: str) -> str:
     return stem + suffix
 
 
-def load_corpus(folder: Path, files: list[CorpusFile] | None = None, progress: bool = False) -> Corpus:
-    """Read every file, turning each unreadable one into a Skipped entry instead of failing.
+def load_corpus(
+    folder: Path, files: list[CorpusFile] | None = None, progress: bool = False, limits: ReadingLimits = ReadingLimits()
+) -> Corpus:
+    """Read every file, turning each unreadable one (or one over the `limits`) into a Skipped entry
+    instead of failing.
 
     With `progress`, a terminal shows a progress bar while a large corpus is read.
     """
@@ -179,32 +209,167 @@ def load_corpus(folder: Path, files: list[CorpusFile] | None = None, progress: b
     documents: list[Document] = []
     skipped: list[Skipped] = []
     shown = progress and len(files) >= PROGRESS_MIN_FILES
-    for file in tqdm(files, desc="reading documents", unit="file", disable=None if shown else True):
-        try:
-            documents.append(read_document(file))
-        except DocumentError as exc:
-            skipped.append(Skipped(file.doc_id, str(exc)))
+    with Reader(limits) as reader:
+        for file in tqdm(files, desc="reading documents", unit="file", disable=None if shown else True):
+            try:
+                documents.append(reader.read(file))
+            except DocumentError as exc:
+                skipped.append(Skipped(file.doc_id, str(exc)))
     documents.sort(key=lambda doc: doc.doc_id)
     return Corpus(tuple(documents), tuple(skipped))
 
 
-def read_document(file: CorpusFile) -> Document:
-    """Read one file of any supported format; DocumentError says why it cannot be used."""
+def read_bounded(file: CorpusFile, limits: ReadingLimits = ReadingLimits()) -> Document:
+    """Read one file within the limits, as `load_corpus` does: for checking a single file (an upload)."""
+    with Reader(limits) as reader:
+        return reader.read(file)
+
+
+class Reader:
+    """Reads documents within `ReadingLimits`: small ones here, a PDF or a large file in a reader
+    process of its own, started when first needed and kept for the files after it.
+
+    Python cannot stop a thread, so a time limit needs a process. The reader process sets an alarm
+    before each document and leaves the signal's default action in place, so the kernel ends it
+    when a document runs over, whatever the parser is doing and even if citebot itself was killed
+    meanwhile; a new one is started for the next file.
+
+        with Reader(limits) as reader:
+            document = reader.read(file)   # DocumentError: why it is skipped
+    """
+
+    def __init__(self, limits: ReadingLimits = ReadingLimits()) -> None:
+        self.limits = limits
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def read(self, file: CorpusFile) -> Document:
+        """The file as a Document; DocumentError says why it cannot be used."""
+        if file.size <= IN_PROCESS_MAX_BYTES and file.path.suffix.lower() != ".pdf":
+            return read_document(file, self.limits)
+        if file.size > self.limits.max_file_mb * 1024 * 1024:
+            return read_document(file, self.limits)  # refused by size, without starting a process
+        return self._read_apart(file)
+
+    def close(self) -> None:
+        """Let the reader process end (it is stopped if it does not)."""
+        if self._process is None or self._connection is None:
+            return
+        try:
+            self._connection.send(None)
+        except OSError:  # it has ended already
+            pass
+        self._process.join(timeout=5)
+        self._stop()
+
+    def _read_apart(self, file: CorpusFile) -> Document:
+        if self._process is None:
+            # spawn, not fork: the bot reindexes from a thread, and a fork could copy another thread's lock
+            context = multiprocessing.get_context("spawn")
+            parent, child = context.Pipe()
+            self._process = context.Process(
+                target=_serve_reading, args=(child, self.limits), name="citebot-reader", daemon=True
+            )
+            self._process.start()
+            child.close()
+            self._connection = parent
+        assert self._connection is not None
+        try:
+            self._connection.send(file)
+            if self._connection.poll(self.limits.max_seconds + _READER_GRACE):
+                kind, value = self._connection.recv()
+                if kind == "document":
+                    return value
+                if kind == "skipped":
+                    raise DocumentError(value)
+                raise RuntimeError(f"reading {file.doc_id} failed in the reader process:\n{value}")
+        except (EOFError, OSError):  # the reader process ended: the kernel's alarm, or a crash
+            pass
+        code = self._stop()
+        if code in (-signal.SIGALRM, None):
+            raise DocumentError(f"reading took over {self.limits.max_seconds:g} s (reading.max_seconds)")
+        raise DocumentError(f"its reader process stopped ({_exit_reason(code)}) while reading it")
+
+    def _stop(self) -> int | None:
+        """End the reader process (killed if need be); its exit code (None: it had to be killed)."""
+        assert self._process is not None and self._connection is not None
+        process, self._process = self._process, None
+        self._connection.close()
+        self._connection = None
+        process.join(timeout=1)
+        code = process.exitcode
+        if code is None:
+            process.kill()
+            process.join()
+        process.close()
+        return code
+
+
+def _serve_reading(connection: Connection, limits: ReadingLimits) -> None:
+    """The reader process: reads the files it is sent, one at a time, each under an alarm whose
+    default action ends the process; ends when citebot sends None or is gone."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    while True:
+        try:
+            file = connection.recv()
+        except (EOFError, OSError):
+            return
+        if file is None:
+            return
+        signal.setitimer(signal.ITIMER_REAL, limits.max_seconds)
+        try:
+            result: tuple[str, Any] = ("document", read_document(file, limits))
+        except DocumentError as error:
+            result = ("skipped", str(error))
+        except Exception:  # a bug: raised in citebot, as it would be when read there
+            result = ("error", traceback.format_exc())
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        connection.send(result)
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
+
+
+def read_document(file: CorpusFile, limits: ReadingLimits = ReadingLimits()) -> Document:
+    """Read one file of any supported format, here; DocumentError says why it cannot be used
+    (`Reader` also bounds the time a large one takes)."""
     path = file.path
     suffix = path.suffix.lower()
     if _printable(path.name) != path.name:
         raise DocumentError("the file name is not valid UTF-8: rename the file")
+    most = limits.max_file_mb * 1024 * 1024
+    limit = f"over the {limits.max_file_mb} MB limit (reading.max_file_mb)"
+    if file.size > most:
+        raise DocumentError(f"the file is {file.size / 1024 / 1024:,.1f} MB, {limit}")
     try:
-        data = path.read_bytes()
+        data = _read_at_most(path, most)  # as large as it is now, not as listed
         sidecar = _read_sidecar(path)
     except OSError as exc:
         raise DocumentError(f"cannot read file: {exc.strerror or exc}") from exc
+    if data is None:
+        raise DocumentError(f"the file is {limit}")
     if suffix in _HTML_SUFFIXES:
         content = _html_content(data)
     elif suffix == ".pdf":
-        content = _pdf_content(data)
+        content = _pdf_content(data, limits.max_text_chars)
     else:
         content = _text_content(data, markdown=suffix in _MARKDOWN_SUFFIXES)
+    if len(content.text) > limits.max_text_chars:
+        raise DocumentError(_too_much_text(limits.max_text_chars))
     metadata = {**content.metadata, **sidecar}
     title = _clean_title(_meta_str(metadata.pop("title", "")))
     url = _meta_str(metadata.pop("url", "")).strip() or None
@@ -212,8 +377,19 @@ def read_document(file: CorpusFile) -> Document:
         title = _clean_title(content.title)
     if not title:
         title = _clean_title(next(line for line in content.text.split("\n") if line.strip()))
-    pairs = sorted((str(key), _meta_str(value)) for key, value in metadata.items() if value is not None)
+    pairs = sorted((_meta_str(key), _meta_str(value)) for key, value in metadata.items() if value is not None)
     return Document(file.doc_id, title, content.text, path, url, tuple(pairs), content.marks)
+
+
+def _read_at_most(path: Path, most: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than `most`."""
+    with open(path, "rb") as stream:
+        data = stream.read(most + 1)
+    return data if len(data) <= most else None
+
+
+def _too_much_text(most: int) -> str:
+    return f"over {most:,} characters of text (reading.max_text_chars)"
 
 
 def _text_content(data: bytes, *, markdown: bool) -> _Content:
@@ -270,17 +446,26 @@ def _html_content(data: bytes) -> _Content:
     return _Content(page.text, page.title, marks=page.marks)
 
 
-def _pdf_content(data: bytes) -> _Content:
+def _pdf_content(data: bytes, max_chars: int) -> _Content:
     """Text of every page, pages separated by a blank line, with the titles of the PDF's outline
-    (its bookmarks) marked as headings; damaged files give a short reason."""
+    (its bookmarks) marked as headings; damaged files give a short reason. Extraction stops once
+    the text passes `max_chars` (pages can share one stream: a small file can hold much text)."""
     with _quiet_pypdf():
         try:
             reader = PdfReader(io.BytesIO(data))
-            pages = [page.extract_text() or "" for page in reader.pages]
+            pages = []
+            extracted = 0
+            for page in reader.pages:
+                pages.append(page.extract_text() or "")
+                extracted += len(pages[-1])
+                if extracted > max_chars:
+                    raise DocumentError(_too_much_text(max_chars))
             info = reader.metadata
             title = str(info.title or "") if info else ""
         except FileNotDecryptedError as exc:
             raise DocumentError("PDF could not be read: encrypted with a password") from exc
+        except DocumentError:
+            raise
         except Exception as exc:  # pypdf raises many exception types on damaged files
             raise DocumentError(f"PDF could not be read: {_short(exc)}") from exc
         outline = _outline(reader)
@@ -388,7 +573,10 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return {}
-    return _parse_yaml(sidecar.read_bytes(), sidecar.name, first_line=1)
+    data = _read_at_most(sidecar, _SIDECAR_MAX_BYTES)
+    if data is None:
+        raise DocumentError(f"{sidecar.name} is over {_SIDECAR_MAX_BYTES // 1024} KB: metadata, not a document")
+    return _parse_yaml(data, sidecar.name, first_line=1)
 
 
 def _parse_yaml(source: str | bytes, where: str, *, first_line: int) -> dict[str, Any]:
@@ -408,12 +596,28 @@ def _parse_yaml(source: str | bytes, where: str, *, first_line: int) -> dict[str
 
 
 def _meta_str(value: Any) -> str:
-    """Metadata values as text: lists joined by commas, a missing value as an empty string."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ", ".join(_meta_str(item) for item in value)
-    return str(value)
+    """Metadata values as text: lists joined by commas, a mapping's pairs as "key: value", a missing
+    value as an empty string; cut at _METADATA_CHARS characters. YAML aliases let a few lines name a
+    list a billion items long (each level repeating the one before), so the walk stops there too."""
+    parts: list[str] = []
+    length = visits = 0
+    pending: list[tuple[str, Any]] = [("", value)]  # (what goes before it, value), the next one last
+    while pending and length <= _METADATA_CHARS and visits < 4 * _METADATA_CHARS:  # a list may hold itself
+        before, item = pending.pop()
+        if isinstance(item, dict):
+            pairs = list(item.items())
+            pending += [
+                (f"{', ' if i else ''}{key}: ", nested) for i, (key, nested) in reversed(list(enumerate(pairs)))
+            ]
+        elif isinstance(item, list | tuple):
+            pending += [(", " if i else "", nested) for i, nested in reversed(list(enumerate(item)))]
+        elif item is not None:
+            before += str(item)
+        parts.append(before)
+        length += len(before)
+        visits += 1
+    text = "".join(parts)
+    return text if len(text) <= _METADATA_CHARS and not pending else text[: _METADATA_CHARS - 1] + "…"
 
 
 def _clean_title(title: str) -> str:

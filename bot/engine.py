@@ -3,7 +3,9 @@
 It owns the one I/O decision of the answer path: which index to use, with which alias groups (the
 corpus folder's aliases.yaml is read whenever the index is checked or rebuilt). A missing,
 damaged or stale index (the corpus files, the settings or the alias groups changed since it was
-built) is rebuilt, and each such event is reported as a notice for the caller to show.
+built) is rebuilt, and each such event is reported as a notice for the caller to show. An index
+that cannot be saved (a full disk, a read-only folder) is still used, from memory: on the answer
+path that is a notice, and a reindex reports it (`BuildReport.save_error`) for the caller to act on.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class BuildReport:
     skipped: tuple[Skipped, ...]
     reused: int  # unchanged documents taken from the previous index, not read again
     boilerplate: int = 0  # blocks left out of their documents as boilerplate (bot.boilerplate)
+    # Why the new index could not be saved (it answers from memory; the file on disk is the previous
+    # one, which a restart would load); None when it was saved.
+    save_error: str | None = None
 
 
 class Engine:
@@ -99,7 +104,8 @@ class Engine:
         the new index.
 
         Questions keep being answered from the old index meanwhile (it is swapped in one
-        assignment); a second reindex waits for the first.
+        assignment); a second reindex waits for the first. An index that cannot be saved is
+        swapped in all the same, and the report says why it was not saved.
         """
         with self._rebuilding:
             started = time.perf_counter()
@@ -107,7 +113,7 @@ class Engine:
             files = corpus.list_corpus_files(self.config.corpus)
             groups = self._alias_groups()
             new_index, reused = self._build(files, previous, self._search(groups))
-            self._save(new_index)
+            save_error = self._save(new_index)
             self._serving = _serving(new_index, groups)
         return BuildReport(
             documents=len(new_index.documents),
@@ -117,6 +123,7 @@ class Engine:
             skipped=new_index.skipped,
             reused=reused,
             boilerplate=int(np.count_nonzero(new_index.blocks.removed)),
+            save_error=save_error,
         )
 
     def _saved_index(self) -> index.Index | None:
@@ -135,7 +142,7 @@ class Engine:
         return replace(self.config.search, aliases=groups.indexed)
 
     def _fingerprint(self, search: SearchSettings) -> str:
-        return index.settings_fingerprint(self.config.chunking, search)
+        return index.settings_fingerprint(self.config.chunking, search, self.config.reading)
 
     def _current_index(self) -> tuple[index.Index, aliases.AliasGroups]:
         files = corpus.list_corpus_files(self.config.corpus)
@@ -157,7 +164,9 @@ class Engine:
         built, _ = self._build(files, previous, search)
         for skipped in built.skipped:
             self._notify(f"skipped {skipped.doc_id}: {skipped.reason}")
-        self._save(built)
+        problem = self._save(built)
+        if problem:
+            self._notify(f"{problem}; using it from memory")
         return built, groups
 
     def _build(
@@ -172,7 +181,7 @@ class Engine:
         unchanged = self._unchanged(files, previous, fingerprint)
         to_read = [file for file in files if file.doc_id not in unchanged]
         loaded = (
-            corpus.load_corpus(self.config.corpus, to_read, progress=self._progress)
+            corpus.load_corpus(self.config.corpus, to_read, progress=self._progress, limits=self.config.reading)
             if to_read or not files  # no files at all: load_corpus says so
             else corpus.Corpus((), ())
         )
@@ -186,7 +195,9 @@ class Engine:
             common, stale = _boilerplate(digests, previous, unchanged)
             if not stale:
                 break
-            again = corpus.load_corpus(self.config.corpus, [file for file in files if file.doc_id in stale])
+            again = corpus.load_corpus(
+                self.config.corpus, [file for file in files if file.doc_id in stale], limits=self.config.reading
+            )
             for doc_id in stale:
                 del unchanged[doc_id]
             documents += again.documents
@@ -240,11 +251,13 @@ class Engine:
             if file.doc_id in positions and stamps[positions[file.doc_id]] == index.file_stamp(file)
         }
 
-    def _save(self, built: index.Index) -> None:
+    def _save(self, built: index.Index) -> str | None:
+        """Save the index; why it could not be, or None."""
         try:
             index.save(built, self.config.index)
         except OSError as error:
-            self._notify(f"could not save the index in {self.config.index} ({error.strerror}); using it from memory")
+            return f"could not save the index in {self.config.index} ({error.strerror or error})"
+        return None
 
 
 def _boilerplate(

@@ -27,3 +27,8 @@ class QuestionFileError(UserError):
 
 class AliasFileError(UserError):
     """A corpus's aliases.yaml that is not a list of alias groups."""
+
+
+class StoreError(UserError):
+    """The bot's data file cannot be used as it is: locked by another process, read-only, on a full
+    disk, or written by a newer citebot. It is left untouched."""

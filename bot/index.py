@@ -7,11 +7,14 @@ own terms instead of scoring every passage for every term.
 
 On disk an index is one NumPy `.npz` file (arrays plus a JSON header, loaded with pickling
 disabled), written to a temporary file and renamed into place, so a crash mid-write leaves the
-old index intact.
+old index intact. A writer holds a lock (flock) on its temporary file until it is renamed; one
+left by a writer that was killed is unlocked, and the next save or load removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import io
@@ -36,7 +39,7 @@ from scipy import sparse
 from .boilerplate import BlockHashes, digests
 from .boilerplate import joined as joined_blocks
 from .chunking import ChunkingSettings, Passage, Sections, section_index, sections
-from .corpus import CorpusFile, Document, Skipped
+from .corpus import CorpusFile, Document, ReadingLimits, Skipped
 from .errors import IndexFileError
 from .pipeline import Encoded, Span, encode, merge, span_of
 from .structure import Mark
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 4
 INDEX_FILE = "citebot-index.npz"
+_TEMPORARY = (".citebot-index-", ".tmp")  # a temporary file's name begins and ends so
 _WEIGHING_SLICE = 1 << 22  # postings weighed at a time
 COMPILED_SEARCH_MIN_POSTINGS = 1_000_000  # from here on, searching runs compiled (bot.maxscore)
 _DECODE_AT_ONCE = 64 * 1024 * 1024  # bytes of ASCII strings decoded as one string when iterated
@@ -96,10 +100,11 @@ def _pipeline_code_digest() -> str:
     return _digest("".join((Path(__file__).parent / name).read_text(encoding="utf-8") for name in modules))
 
 
-def settings_fingerprint(chunking: ChunkingSettings, search: SearchSettings) -> str:
+def settings_fingerprint(chunking: ChunkingSettings, search: SearchSettings, reading: ReadingLimits) -> str:
     """Changes whenever a setting that shapes the index changes, so a stale index is rebuilt."""
     shape = {
         "format": INDEX_FORMAT,
+        "reading": asdict(reading),
         "chunking": asdict(chunking),
         "search": asdict(search),
         "stemmer": STEMMER_VERSION,
@@ -648,22 +653,90 @@ def save(index: Index, folder: Path) -> Path:
 
     Texts and names are stored as UTF-8 blobs with offset arrays, not in the JSON header, so a
     large index loads as a few array reads and its passages are made only when asked for.
+
+    The index is written to a temporary file, flushed to disk and renamed over the old one, so a
+    crash or a full disk at any point leaves either the old index or the new one, whole. The
+    temporary file is locked while it is written; temporaries of writers that were killed are
+    removed first.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder)
     header, arrays = index.saved_form
     arrays = {"header": np.frombuffer(json.dumps(header, ensure_ascii=False).encode("utf-8"), dtype=np.uint8), **arrays}
     target = folder / INDEX_FILE
-    handle, temporary = tempfile.mkstemp(prefix=".citebot-index-", suffix=".tmp", dir=folder)
+    handle, temporary = _locked_temporary(folder)
     try:
-        with os.fdopen(handle, "wb") as stream:
+        with os.fdopen(handle, "wb", closefd=False) as stream:
             _write_aligned_npz(stream, arrays)
             stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
+            os.fsync(handle)
+        os.replace(temporary, target)  # while still locked: cleanup elsewhere must not take it first
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    finally:
+        os.close(handle)
+    _sync_folder(folder)
     return target
+
+
+def _locked_temporary(folder: Path) -> tuple[int, str]:
+    """A new temporary file in folder, open and locked, and its path.
+
+    The lock (flock, held until the file is closed, also by a killed process's kernel) tells
+    `remove_stale_temporaries` in any process that the file is being written. Another process's
+    cleanup could open the file between its creation and the lock, and remove it: then it is made
+    again."""
+    while True:
+        handle, temporary = tempfile.mkstemp(prefix=_TEMPORARY[0], suffix=_TEMPORARY[1], dir=folder)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(handle), os.stat(temporary)):
+                return handle, temporary
+        os.close(handle)
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files of index writers that were killed (kill -9, a power cut): those
+    no process holds locked. A file being written by another process, or thread, stays.
+
+    flock, not fcntl's record locks: those belong to a process, so a thread of the writer's own
+    process would take a lock it holds (on NFS, where Linux emulates flock with them, only other
+    processes' writers are told apart). Nothing here fails a load: a folder it cannot change is
+    left as it is."""
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(_TEMPORARY[0]) and name.endswith(_TEMPORARY[1])):
+            continue
+        path = folder / name
+        try:
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.path.samestat(os.fstat(handle), os.lstat(path)):
+                size = os.fstat(handle).st_size
+                path.unlink()
+                log.info("removed %s (%d bytes), left by an index writer that was stopped", path, size)
+        except OSError:  # locked: being written; or gone, or not ours to remove
+            pass
+        finally:
+            os.close(handle)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (the folder's entry on disk), as SQLite does; where a file system
+    cannot sync a folder, the rename is already atomic for every reader."""
+    with contextlib.suppress(OSError):
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
 
 
 _PACKED = ("document_id", "document_title", "document_url", "document_stamp", "document_text")
@@ -945,7 +1018,9 @@ class _StoredPassages(Sequence[Passage]):
 
 
 def load(folder: Path) -> Index:
-    """Read the index in folder; IndexFileError when it is missing, damaged or of another format."""
+    """Read the index in folder; IndexFileError when it is missing, damaged or of another format.
+    Temporary files that killed writers left there are removed."""
+    remove_stale_temporaries(folder)
     path = folder / INDEX_FILE
     if not path.is_file():
         raise IndexFileError(f"no index at {path}")

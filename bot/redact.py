@@ -1,4 +1,4 @@
-"""Keeps secrets (the bot token) out of every log line, whoever logs it.
+"""Keeps secrets (the bot token, the webhook's secret token) out of every log line, whoever logs it.
 
 python-telegram-bot and its HTTP client put request URLs, which contain the token, into log
 messages and exceptions. Rather than trusting each library's log level, every log record is
@@ -10,21 +10,20 @@ from __future__ import annotations
 import logging
 import traceback
 
-_MASK = "<token>"
-_secrets: set[str] = set()
+_secrets: dict[str, str] = {}  # secret -> what it is shown as
 _make_record = logging.getLogRecordFactory()
 
 
-def hide_in_logs(secret: str) -> None:
-    """From now on, `secret` appears as <token> in every log record of this process."""
+def hide_in_logs(secret: str, shown_as: str = "<token>") -> None:
+    """From now on, `secret` appears as `shown_as` in every log record of this process."""
     if secret:
-        _secrets.add(secret)
+        _secrets[secret] = shown_as
         logging.setLogRecordFactory(_scrubbed_record)
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
-        text = text.replace(secret, _MASK)
+    for secret, shown_as in _secrets.items():
+        text = text.replace(secret, shown_as)
     return text
 
 

@@ -4,55 +4,95 @@ understood; the 👍/👎 votes on answers; and the figures /stats and `citebot 
 
 One SQLite file in the data folder. Chats are stored as salted hashes: the bot only ever looks a
 chat up from an incoming update, which carries the raw id, so the raw id is never needed on disk.
+
+What is kept, and for how long (store.keep_days, store.max_mb):
+- an answer, compressed (~1.1 KB), for keep_days — its buttons, an edit of its question and
+  /feedback need it; older ones are treated as gone at once and removed by `prune`, which, when
+  the data is over max_mb, also removes the oldest answers down to 90% of it;
+- a chat's turns until its memory lapses (conversation.idle_minutes, when `prune` is told it);
+- votes for good: one per person per answer, only on an answer still kept (~0.2 KB each).
+
+A file that is damaged (not a database, a malformed image, tables that are not citebot's) is moved
+aside and a fresh one started. Anything else that stops the file being used — a lock another
+process holds beyond store.lock_timeout, a read-only file or folder, a full disk, a file from a
+newer citebot — is a StoreError naming the file and the fix, and the file is left as it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
+import re
 import secrets
 import sqlite3
 import statistics
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
+from .errors import StoreError
 
 log = logging.getLogger(__name__)
 
 STORE_FILE = "citebot.sqlite3"
-SCHEMA_VERSION = 2  # 1 had replies only; it is upgraded in place
-KEEP_DAYS = 90  # an answer's buttons work this long; older ones say the answer has expired
+SCHEMA_VERSION = 3  # 1 had replies only, 2 kept answers as JSON text; both are upgraded in place
+RUNNING_LOCK_WAIT = 1.0  # seconds a write waits for another process's lock once the bot is running
+PRUNE_BATCH = 1000  # answers prune deletes per statement,
+PRUNE_PAUSE = 0.01  # and seconds it pauses after each, so the bot's own writes get in between
+WAL_LIMIT = 8 * 1024 * 1024  # bytes the write-ahead log is cut back to once checkpointed
+_DAY = 86400
+_MB = 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS replies (
-    id INTEGER PRIMARY KEY,
-    chat TEXT NOT NULL,
-    question_message INTEGER,
-    reply_message INTEGER,
-    answer TEXT NOT NULL,
-    seconds REAL NOT NULL,
-    created REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS replies_by_question ON replies (chat, question_message);
-CREATE TABLE IF NOT EXISTS turns (chat TEXT PRIMARY KEY, turns TEXT NOT NULL, updated REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS votes (
-    reply_id INTEGER NOT NULL,
-    chat TEXT NOT NULL,
-    voter TEXT NOT NULL,
-    vote INTEGER NOT NULL,
-    question TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    passage INTEGER NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (reply_id, voter)
-);
-"""
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # answer: the answer's JSON without question and answered, zlib-compressed; rows kept by
+    # version 2 have question NULL and the whole JSON as text in answer.
+    """CREATE TABLE IF NOT EXISTS replies (
+        id INTEGER PRIMARY KEY,
+        chat TEXT NOT NULL,
+        question_message INTEGER,
+        reply_message INTEGER,
+        answer BLOB NOT NULL,
+        seconds REAL NOT NULL,
+        created REAL NOT NULL,
+        question TEXT,
+        answered INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS replies_by_question ON replies (chat, question_message)",
+    "CREATE TABLE IF NOT EXISTS turns (chat TEXT PRIMARY KEY, turns TEXT NOT NULL, updated REAL NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS votes (
+        reply_id INTEGER NOT NULL,
+        chat TEXT NOT NULL,
+        voter TEXT NOT NULL,
+        vote INTEGER NOT NULL,
+        question TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        passage INTEGER NOT NULL,
+        created REAL NOT NULL,
+        PRIMARY KEY (reply_id, voter)
+    )""",
+)
+# The columns a table must have to be citebot's (meta and replies exist from version 1 on).
+_COLUMNS = {
+    "meta": {"key", "value"},
+    "replies": {"id", "chat", "question_message", "reply_message", "answer", "seconds", "created"},
+    "turns": {"chat", "turns", "updated"},
+    "votes": {"reply_id", "chat", "voter", "vote", "question", "doc", "passage", "created"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    keep_days: int = 90  # an answer's buttons work this long; older ones say the answer has expired
+    max_mb: int = 500  # beyond this the oldest answers are dropped (votes and memories are not)
+    lock_timeout: float = 5.0  # seconds start-up waits for another process's lock on the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,85 +108,209 @@ class ServedStats:
     median_seconds: float | None
 
 
-class Store:
-    """Sent answers by id (for buttons) and by the question's message (for edits)."""
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one `Store.prune` removed, and the database file's size after it."""
 
-    def __init__(self, folder: Path) -> None:
+    replies: int
+    turns: int
+    megabytes: float
+
+
+class _Damaged(sqlite3.DatabaseError):
+    """A readable SQLite file whose tables are not citebot's."""
+
+
+class _Newer(sqlite3.DatabaseError):
+    """A citebot file of a schema version this citebot does not know."""
+
+
+class Store:
+    """Sent answers by id (for buttons) and by the question's message (for edits).
+
+    Safe to share between threads (the engine remembers turns from a worker thread, `prune` runs
+    in one): no method holds a transaction open across statements. Writes raise sqlite3.Error
+    when the disk is full or another process holds the lock for longer than RUNNING_LOCK_WAIT;
+    the caller decides what to do without them. Odd input raises nothing: an id SQLite cannot
+    hold is no such answer, and a lone surrogate in text is kept as U+FFFD.
+    """
+
+    def __init__(self, folder: Path, settings: StoreSettings = StoreSettings()) -> None:
         self.path = folder / STORE_FILE
+        self.settings = settings
+        self._over_size_told = False
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self._db = self._open()
         except OSError as error:
-            raise UserError(f"cannot use the data folder {folder}: {error.strerror or error}") from None
+            raise StoreError(f"cannot use the data folder {folder}: {error.strerror or error}") from None
+
+    # --- opening ------------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
         try:
             return self._connect()
         except sqlite3.DatabaseError as error:
-            aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
-            os.replace(self.path, aside)
-            for journal in ("-wal", "-shm"):  # the write-ahead log belongs to the broken file
-                companion = self.path.with_name(self.path.name + journal)
-                if companion.exists():
-                    os.replace(companion, aside.with_name(aside.name + journal))
-            log.warning("%s was unreadable (%s): moved to %s, starting afresh", self.path, error, aside.name)
+            if not _damaged(error):
+                raise self._refusal(error) from None
+            self._move_aside(error)
+        try:
             return self._connect()
+        except sqlite3.DatabaseError as error:
+            raise self._refusal(error) from None
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            self.path, timeout=self.settings.lock_timeout, isolation_level=None, check_same_thread=False
+        )
         try:
+            if _pragma(db, "page_count") == 0:  # a new file: let prune give freed space back to the disk
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             # Write-ahead log, synced at checkpoints: a reply's bookkeeping costs no fsync of its own,
             # and a crash can lose at most the last moments of button state, never corrupt it.
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if version is None:
-                db.execute(
-                    "INSERT INTO meta VALUES ('schema', ?), ('salt', ?)", (SCHEMA_VERSION, secrets.token_hex(16))
-                )
-            elif int(version[0]) == 1:  # the new tables were just created
-                db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
-            elif int(version[0]) != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"schema version {version[0]}, expected {SCHEMA_VERSION}")
-            self._salt = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
-            expired = time.time() - KEEP_DAYS * 86400
-            db.execute("DELETE FROM replies WHERE created < ?", (expired,))
-            db.execute("DELETE FROM turns WHERE updated < ?", (expired,))
-        except sqlite3.DatabaseError:
+            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+            db.execute("BEGIN IMMEDIATE")  # waits up to lock_timeout for another process's write lock
+            try:
+                self._salt = _prepare(db)
+                db.execute("COMMIT")
+            finally:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+            db.execute(f"PRAGMA busy_timeout={int(RUNNING_LOCK_WAIT * 1000)}")
+        except BaseException:
             db.close()
             raise
         return db
 
+    def _move_aside(self, error: sqlite3.DatabaseError) -> None:
+        aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
+        os.replace(self.path, aside)
+        for journal in ("-wal", "-shm"):  # the write-ahead log belongs to the broken file
+            companion = self.path.with_name(self.path.name + journal)
+            if companion.exists():
+                os.replace(companion, aside.with_name(aside.name + journal))
+        log.warning("%s was damaged (%s): moved to %s, starting afresh", self.path, error, aside.name)
+
+    def _refusal(self, error: sqlite3.DatabaseError) -> StoreError:
+        """One line naming the file, what is wrong with it and what to do."""
+        if isinstance(error, _Newer):
+            return StoreError(
+                f"{self.path} was written by a newer citebot ({error}): run that version, or move the file"
+            )
+        code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StoreError(
+                f"{self.path} is locked by {self._lock_holder()} and stayed locked for "
+                f"{self.settings.lock_timeout:g} s: stop that process, or raise store.lock_timeout"
+            )
+        if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+            journals = [self.path.with_name(self.path.name + journal) for journal in ("-wal", "-shm")]
+            locked_out = [p for p in (self.path, *journals) if p.exists() and not os.access(p, os.W_OK)]
+            if locked_out:
+                names = " and ".join(str(p) for p in locked_out)
+                return StoreError(
+                    f"{names} {'is' if len(locked_out) == 1 else 'are'} read-only: give the user citebot "
+                    "runs as write permission (chown or chmod u+w)"
+                )
+            if not os.access(self.path.parent, os.W_OK):
+                return StoreError(
+                    f"the data folder {self.path.parent} is read-only: citebot keeps {self.path.name} and its "
+                    "-wal and -shm files there; give the user it runs as write permission, or set data to another folder"
+                )
+        if code == sqlite3.SQLITE_FULL:
+            return StoreError(f"the disk holding {self.path} is full: free some space")
+        return StoreError(f"cannot use {self.path}: {error}")
+
+    def _lock_holder(self) -> str:
+        """The process holding a write lock on the file, from /proc/locks where there is one."""
+        inodes = set()
+        for path in (self.path, self.path.with_name(self.path.name + "-shm")):  # WAL locks live in -shm
+            with contextlib.suppress(OSError):
+                status = path.stat()
+                inodes.add(f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}")
+        try:
+            locks = Path("/proc/locks").read_text(encoding="ascii", errors="replace").splitlines()
+        except OSError:
+            return "another process"
+        for line in locks:
+            fields = line.split()  # "1: POSIX  ADVISORY  WRITE 4242 fe:00:2170992 120 120"; waiters have "->"
+            if len(fields) < 6 or fields[1] == "->" or fields[3] != "WRITE" or fields[5] not in inodes:
+                continue
+            if not fields[4].isdigit() or int(fields[4]) in (0, os.getpid()):
+                continue
+            try:
+                command = Path(f"/proc/{fields[4]}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                command = ""
+            command = " ".join(command.split())
+            return f"process {fields[4]}" + (f" ({_cut(command, 80)})" if command else "")
+        return "another process"
+
     def close(self) -> None:
         self._db.close()
 
+    # --- answers ------------------------------------------------------------------------------
+
     def chat_key(self, chat_id: int | str) -> str:
-        return hashlib.sha256(f"{self._salt}:{chat_id}".encode()).hexdigest()[:24]
+        return hashlib.sha256(f"{self._salt}:{chat_id}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
     def record(self, chat_id: int | str, question_message: int | None, answer: dict[str, Any], seconds: float) -> int:
         """Keep an answer about to be sent; its id goes into the buttons' callback data."""
+        rest = {key: value for key, value in answer.items() if key not in ("question", "answered")}
         cursor = self._db.execute(
-            "INSERT INTO replies (chat, question_message, answer, seconds, created) VALUES (?, ?, ?, ?, ?)",
-            (self.chat_key(chat_id), question_message, json.dumps(answer, ensure_ascii=False), seconds, time.time()),
+            "INSERT INTO replies (chat, question_message, question, answered, answer, seconds, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.chat_key(chat_id),
+                question_message if _integer(question_message) else None,
+                _text(answer["question"]),
+                bool(answer["answered"]),
+                zlib.compress(_json(rest).encode(), 9),
+                seconds if math.isfinite(seconds) else 0.0,
+                time.time(),
+            ),
         )
         return int(cursor.lastrowid)
 
     def sent_as(self, reply_id: int, reply_message: int) -> None:
-        self._db.execute("UPDATE replies SET reply_message = ? WHERE id = ?", (reply_message, reply_id))
+        if _integer(reply_id) and _integer(reply_message):
+            self._db.execute("UPDATE replies SET reply_message = ? WHERE id = ?", (reply_message, reply_id))
 
-    def reply(self, reply_id: int) -> StoredReply | None:
-        row = self._db.execute("SELECT id, answer, reply_message FROM replies WHERE id = ?", (reply_id,)).fetchone()
-        return None if row is None else StoredReply(row[0], json.loads(row[1]), row[2])
+    def reply(self, reply_id: int, chat_id: int | str | None = None) -> StoredReply | None:
+        """A kept answer by its id; None when unknown, expired or (with chat_id) another chat's."""
+        row = self._kept(reply_id, chat_id)
+        return None if row is None else StoredReply(row[0], _answer(*row[3:6]), row[6])
 
     def reply_to(self, chat_id: int | str, question_message: int) -> StoredReply | None:
         """The latest answer to a question message (an edited question updates it in place)."""
+        if not _integer(question_message):
+            return None
         row = self._db.execute(
-            "SELECT id, answer, reply_message FROM replies WHERE chat = ? AND question_message = ? "
-            "ORDER BY id DESC LIMIT 1",
-            (self.chat_key(chat_id), question_message),
+            "SELECT id, question, answered, answer, reply_message FROM replies "
+            "WHERE chat = ? AND question_message = ? AND created >= ? ORDER BY id DESC LIMIT 1",
+            (self.chat_key(chat_id), question_message, self._expiry()),
         ).fetchone()
-        return None if row is None else StoredReply(row[0], json.loads(row[1]), row[2])
+        return None if row is None else StoredReply(row[0], _answer(*row[1:4]), row[4])
+
+    def _kept(self, reply_id: int, chat_id: int | str | None) -> tuple[Any, ...] | None:
+        """(id, chat, created, question, answered, answer, reply_message) of a kept answer."""
+        if not _integer(reply_id):
+            return None
+        row = self._db.execute(
+            "SELECT id, chat, created, question, answered, answer, reply_message FROM replies WHERE id = ?",
+            (reply_id,),
+        ).fetchone()
+        if row is None or row[2] < self._expiry() or (chat_id is not None and row[1] != self.chat_key(chat_id)):
+            return None
+        return row
+
+    def _expiry(self) -> float:
+        return time.time() - self.settings.keep_days * _DAY
+
+    # --- memory -------------------------------------------------------------------------------
 
     def turns(self, chat_id: int | str) -> list[dict[str, Any]]:
         """A chat's remembered turns, as memory.Conversations kept them."""
@@ -156,25 +320,27 @@ class Store:
     def keep_turns(self, chat_id: int | str, turns: list[dict[str, Any]], when: float) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO turns VALUES (?, ?, ?)",
-            (self.chat_key(chat_id), json.dumps(turns, ensure_ascii=False), when),
+            (self.chat_key(chat_id), _json(turns), when if math.isfinite(when) else time.time()),
         )
 
     def forget_turns(self, chat_id: int | str) -> None:
         self._db.execute("DELETE FROM turns WHERE chat = ?", (self.chat_key(chat_id),))
 
-    def vote(self, reply_id: int, voter: int | str, up: bool) -> bool:
+    # --- votes and figures --------------------------------------------------------------------
+
+    def vote(self, reply_id: int, voter: int | str, up: bool, chat_id: int | str | None = None) -> bool:
         """Record a 👍 or 👎 on a sent answer: one vote per person per answer, a second press
-        changing it. False when the answer is not known (expired)."""
-        row = self._db.execute("SELECT chat, answer FROM replies WHERE id = ?", (reply_id,)).fetchone()
+        changing it. False when the answer is not known (expired, or with chat_id another chat's)."""
+        row = self._kept(reply_id, chat_id)
         if row is None:
             return False
-        chat, answer = row[0], json.loads(row[1])
+        answer = _answer(*row[3:6])
         first = answer["results"][0] if answer["results"] else {"doc": "", "passage": 0}
         self._db.execute(
             "INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                reply_id,
-                chat,
+                row[0],
+                row[1],
                 self.chat_key(voter),
                 1 if up else -1,
                 answer["question"],
@@ -190,12 +356,174 @@ class Store:
         return list(self._db.execute("SELECT question, doc, passage, vote FROM votes ORDER BY created"))
 
     def asked(self) -> list[tuple[str, bool]]:
-        """Every answered question kept (the last KEEP_DAYS days): the question and whether it was answered."""
+        """Every answered question kept (the last keep_days days): the question and whether it was answered."""
         rows = self._db.execute(
-            "SELECT json_extract(answer, '$.question'), json_extract(answer, '$.answered') FROM replies ORDER BY id"
+            "SELECT CASE WHEN question IS NULL THEN json_extract(answer, '$.question') ELSE question END, "
+            "CASE WHEN question IS NULL THEN json_extract(answer, '$.answered') ELSE answered END "
+            "FROM replies WHERE created >= ? ORDER BY id",
+            (self._expiry(),),
         )
         return [(question, bool(answered)) for question, answered in rows]
 
     def stats(self) -> ServedStats:
-        seconds = [row[0] for row in self._db.execute("SELECT seconds FROM replies")]
+        seconds = [
+            row[0] for row in self._db.execute("SELECT seconds FROM replies WHERE created >= ?", (self._expiry(),))
+        ]
         return ServedStats(len(seconds), statistics.median(seconds) if seconds else None)
+
+    # --- keeping it bounded -------------------------------------------------------------------
+
+    def prune(self, lapse_seconds: float | None = None, now: float | None = None) -> Pruned:
+        """Remove expired answers, lapsed memories, and, when the data is over store.max_mb, the
+        oldest answers down to 90% of it; then give freed space back to the disk as far as the file
+        is over max_mb.
+
+        Meant for a periodic job in a worker thread (on a large backlog it takes seconds). It works
+        through a connection of its own, a batch at a time, so the bot's reads never wait for it
+        and its writes wait at most for one batch. A chat's memory is dropped after lapse_seconds
+        of silence (conversation.idle_minutes: it is never read after that), or keep_days if not
+        given. Votes are never removed. The newest answer is always kept, so answer ids are never
+        reused and an old button cannot name a new answer.
+        """
+        now = time.time() if now is None else now
+        expired = now - self.settings.keep_days * _DAY
+        lapsed = expired if lapse_seconds is None else max(expired, now - lapse_seconds)
+        limit = self.settings.max_mb * _MB
+        replies = turns = 0
+        db = sqlite3.connect(self.path, timeout=RUNNING_LOCK_WAIT, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA synchronous=NORMAL")
+            while dropped := _drop_oldest(db, created_before=expired):
+                replies += dropped
+                _rest(db)
+            turns = db.execute("DELETE FROM turns WHERE updated < ?", (lapsed,)).rowcount
+            if _size(db, used=True) > limit:  # down to 90%, so the bot has room until the next prune
+                while (over := _size(db, used=True) - limit * 9 // 10) > 0 and (
+                    dropped := _drop_oldest(db, _answers_in(db, over))
+                ):
+                    replies += dropped
+                    _rest(db)
+            self._tell_if_over(_size(db, used=True), limit)
+            _give_back(db, limit)
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            return Pruned(replies, turns, _size(db) / _MB)
+        except sqlite3.OperationalError as error:  # locked for long, a full disk: the next prune goes on
+            log.warning("could not finish pruning %s (%s): it is tried again next time", self.path, error)
+            return Pruned(replies, turns, self.path.stat().st_size / _MB)
+        finally:
+            db.close()
+
+    def _tell_if_over(self, used: int, limit: int) -> None:
+        """Warn once that what prune never removes has outgrown store.max_mb."""
+        if used > limit and not self._over_size_told:
+            log.warning(
+                "%s holds %.0f MB of votes and memories, over store.max_mb (%d): they are kept",
+                self.path,
+                used / _MB,
+                self.settings.max_mb,
+            )
+        self._over_size_told = used > limit
+
+
+def _prepare(db: sqlite3.Connection) -> str:
+    """Create or upgrade citebot's tables, inside the open write transaction, and return the salt.
+    Ends with a write, so a file that cannot be written fails here rather than on a message."""
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables:
+        for table in tables & _COLUMNS.keys():
+            columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            if not _COLUMNS[table] <= columns:
+                raise _Damaged(f"its table {table} is not citebot's")
+        if not {"meta", "replies"} <= tables:
+            raise _Damaged("it holds no citebot tables")
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        version = row[0] if row is not None else None
+        if not (isinstance(version, (int, str)) and str(version).isdigit() and int(version) >= 1):
+            raise _Damaged(f"its schema version is {version!r}")
+        if int(version) > SCHEMA_VERSION:
+            raise _Newer(f"schema version {version}; this citebot reads up to {SCHEMA_VERSION}")
+    for statement in _TABLES:
+        db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(replies)")}
+    for added in ("question TEXT", "answered INTEGER"):  # version 3's, on a file of version 1 or 2
+        if added.split()[0] not in columns:
+            db.execute(f"ALTER TABLE replies ADD COLUMN {added}")
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+    return db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+
+
+def _drop_oldest(db: sqlite3.Connection, batch: int = PRUNE_BATCH, created_before: float = math.inf) -> int:
+    """Delete those of the `batch` oldest answers created before the time, never the newest. Only
+    the oldest are looked at (ids follow time), so a store with nothing to drop is not scanned."""
+    return db.execute(
+        "DELETE FROM replies WHERE id IN (SELECT id FROM (SELECT id, created FROM replies "
+        "WHERE id < (SELECT max(id) FROM replies) ORDER BY id LIMIT ?) WHERE created < ?)",
+        (batch, created_before),
+    ).rowcount
+
+
+def _answers_in(db: sqlite3.Connection, size: int) -> int:
+    """About how many of the oldest answers take `size` bytes (ids run nearly without gaps)."""
+    first, last = db.execute("SELECT min(id), max(id) FROM replies").fetchone()
+    if first is None:
+        return 0
+    return min(PRUNE_BATCH, max(1, math.ceil(size / (_size(db, used=True) / (last - first + 1)))))
+
+
+def _give_back(db: sqlite3.Connection, limit: int) -> None:
+    """Release free pages to the disk while the file is over `limit` bytes. Only files made since
+    schema 3 can (auto_vacuum=incremental); an older file stops growing but keeps its size."""
+    if _pragma(db, "auto_vacuum") != 2:
+        return
+    page = _pragma(db, "page_size")
+    while (pages := min(_pragma(db, "freelist_count"), (_size(db) - limit) // page)) > 0:
+        db.executescript(f"PRAGMA incremental_vacuum({min(pages, 256)});")  # executescript runs it to the end
+        _rest(db)
+
+
+def _rest(db: sqlite3.Connection) -> None:
+    """Between two steps of prune: copy its changes into the file itself (so the bot's next write
+    does not have to), and pause so the bot's own writes get in."""
+    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    time.sleep(PRUNE_PAUSE)
+
+
+def _size(db: sqlite3.Connection, used: bool = False) -> int:
+    """The database's size in bytes: all its pages, or (used) those holding data."""
+    pages = _pragma(db, "page_count") - (_pragma(db, "freelist_count") if used else 0)
+    return pages * _pragma(db, "page_size")
+
+
+def _pragma(db: sqlite3.Connection, name: str) -> int:
+    return int(db.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+def _integer(value: object) -> bool:
+    """Whether SQLite can hold the value as an INTEGER (a forged callback can carry any number)."""
+    return isinstance(value, int) and -(2**63) <= value < 2**63
+
+
+def _damaged(error: sqlite3.DatabaseError) -> bool:
+    """Whether the file itself is broken (rather than locked, read-only, full or too new)."""
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    return isinstance(error, _Damaged) or code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _answer(question: str | None, answered: int | None, stored: bytes | str) -> dict[str, Any]:
+    if question is None:  # kept by version 2: the whole answer as JSON text
+        return json.loads(stored)
+    return {"question": question, "answered": bool(answered), **json.loads(zlib.decompress(stored))}
+
+
+def _json(value: object) -> str:
+    return _text(json.dumps(value, ensure_ascii=False))
+
+
+def _text(text: str) -> str:
+    """Text SQLite can hold: a lone surrogate (valid in a Python string, not in UTF-8) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

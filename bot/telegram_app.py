@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import signal
 import tempfile
 import time
 import warnings
@@ -21,6 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import httpx
 from telegram import (
     Bot,
     BotCommand,
@@ -34,9 +36,8 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -53,6 +54,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from . import corpus, feedback, render
 from .answer import Answer, Result, prepare
+from .bot_api import ALLOWED_UPDATES, POLL_TIMEOUT, PatientRateLimiter, Undelivered, http_clients, maybe_delivered
 from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
@@ -61,6 +63,7 @@ from .memory import Conversations
 from .redact import hide_in_logs, redact
 from .store import Store
 from .structure import monospaced
+from .webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 # Raised inside python-telegram-bot's own rate limiter whenever it reads RetryAfter; nothing to act on here.
@@ -69,9 +72,10 @@ warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDepreca
 TEST_ENVIRONMENT_URL = "https://api.telegram.org/bot{token}/test"
 TEST_ENVIRONMENT_FILE_URL = "https://api.telegram.org/file/bot{token}/test"
 SEND_FILE_LIMIT = 50 * 1024 * 1024  # the Bot API's limit for files a bot sends
-NETWORK_RETRIES = 3
 INLINE_ASK_PASSAGES = 100_000
 RETRY_AFTER_RETRIES = 5
+UNCONFIRMED_KEPT = 1000  # replies whose send timed out, remembered until a button press names their message
+DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 NON_TEXT_HINT = "I answer questions written as text — type one, e.g. what you want to know about the documents."
 
 COMMANDS = (
@@ -88,38 +92,19 @@ ADMIN_COMMANDS = (
 )
 
 
-class PatientRateLimiter(AIORateLimiter):
-    """AIORateLimiter (flood limits, RetryAfter waited out) that also retries a request the Bot
-    API answered with a server error or that never reached it, so a hiccup loses no answer.
-
-    A timeout is not retried: the message may have been sent, and sending it twice is worse.
-    """
-
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
-        for attempt in range(NETWORK_RETRIES + 1):
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except (BadRequest, TimedOut):
-                raise
-            except NetworkError as error:
-                if attempt == NETWORK_RETRIES:
-                    raise
-                delay = 0.25 * 2**attempt
-                log.warning("%s failed (%s); retrying in %.2f s", endpoint, error, delay)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
-
-
 def build_application(config: Config, engine: Engine, store: Store) -> Application:
-    """The bot, ready for run_polling/run_webhook (or a test's manual start)."""
+    """The bot, ready for run_polling or a WebhookServer (or a test's manual start)."""
     settings = config.telegram
     hide_in_logs(settings.token)
     limits = {} if settings.flood_limits else {"overall_max_rate": 0, "group_max_rate": 0}
+    sending, polling = http_clients(settings.read_timeout)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
+        .request(sending)
+        .get_updates_request(polling)
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(PatientRateLimiter(max_retries=RETRY_AFTER_RETRIES, **limits))
+        .rate_limiter(PatientRateLimiter(settings.retry_for, max_retries=RETRY_AFTER_RETRIES, **limits))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     base_url, base_file_url = _api_urls(settings)
@@ -146,17 +131,10 @@ def _api_urls(settings: TelegramSettings) -> tuple[str, str]:
     return "", settings.base_file_url
 
 
-def webhook_arguments(config: Config) -> dict[str, Any]:
-    """What run_webhook (and Updater.start_webhook) need, from the webhook settings."""
-    webhook = config.telegram.webhook
-    return {
-        "listen": webhook.listen,
-        "port": webhook.port,
-        "url_path": webhook.path.strip("/"),
-        "webhook_url": webhook.url,
-        "secret_token": webhook.secret_token or None,
-        "allowed_updates": Update.ALL_TYPES,
-    }
+def polling_arguments() -> dict[str, Any]:
+    """What run_polling (and Updater.start_polling) need: only the updates citebot handles, and a
+    long poll that its read timeout outlasts (python-telegram-bot adds the two)."""
+    return {"allowed_updates": list(ALLOWED_UPDATES), "timeout": POLL_TIMEOUT}
 
 
 def serving_engine(config: Config, store: Store, notify: Notify, progress: bool = False) -> Engine:
@@ -171,10 +149,30 @@ def run(config: Config, notify: Notify) -> int:
     store = Store(config.data)
     application = build_application(config, serving_engine(config, store, notify, progress=True), store)
     if config.telegram.webhook.url:
-        application.run_webhook(**webhook_arguments(config))
+        asyncio.run(_serve_webhook(application, config))
     else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        application.run_polling(**polling_arguments())
     return 0
+
+
+async def _serve_webhook(application: Application, config: Config) -> None:
+    """What run_polling does, with citebot's WebhookServer taking the updates: start, serve until
+    SIGINT or SIGTERM, stop."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    async with application:
+        await application.post_init(application)
+        await application.start()
+        server = WebhookServer(application, config.telegram.webhook)
+        try:
+            await server.start()
+            await stopping.wait()
+        finally:
+            await server.stop()
+            await application.stop()
+    await application.post_shutdown(application)
 
 
 async def _check_token(settings: TelegramSettings) -> None:
@@ -207,13 +205,17 @@ class _Button:
 
     @classmethod
     def parse(cls, data: str | None) -> _Button | None:
+        """The button, or None for data citebot never made (a forger's, too large numbers included)."""
         parts = (data or "").split(":")
         if len(parts) != 4 or parts[0] not in ("m", "c", "s", "a", "u", "d"):
             return None
         try:
-            return cls(parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
+            button = cls(parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
         except ValueError:
             return None
+        if not (0 <= button.reply_id < 2**63 and 0 <= button.rank < 1000 and abs(button.offset) < 2**31):
+            return None
+        return button
 
 
 class Citebot:
@@ -227,6 +229,7 @@ class Citebot:
         self.examples: list[str] = []
         self._reindexing = asyncio.Lock()
         self._preparing: asyncio.Task | None = None
+        self._unconfirmed: dict[int, int] = {}  # reply id -> chat, for replies whose send timed out
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
@@ -273,7 +276,13 @@ class Citebot:
         self.store.close()
 
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """With telegram.allowed_chats set, updates from any other chat go no further."""
+        """Updates nobody can be answered in go no further: a message without a chat (Telegram sends
+        none; a forger might), or the empty update standing in for one python-telegram-bot could not
+        read. Nor, with telegram.allowed_chats set, do updates from any other chat."""
+        message = update.message or update.edited_message
+        if (message is not None and message.chat is None) or (update.effective_user is None and message is None):
+            log.debug("ignored update %s: nobody to answer", update.update_id)
+            raise ApplicationHandlerStop
         allowed = self.settings.allowed_chats
         if not allowed:
             return
@@ -305,14 +314,13 @@ class Citebot:
     def _addressed_question(self, message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         """In a group: the question if the message mentions the bot or replies to it, else None."""
         bot = context.bot
-        text = message.text or ""
+        text = _readable(message.text or "")
         for entity in message.entities:
+            mention = _entity_text(text, entity)
             mentioned = (
-                entity.type == MessageEntityType.MENTION
-                and message.parse_entity(entity).lower() == f"@{bot.username}".lower()
+                entity.type == MessageEntityType.MENTION and mention.lower() == f"@{bot.username}".lower()
             ) or (entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == bot.id)
             if mentioned:
-                mention = message.parse_entity(entity)
                 return text.replace(mention, " ", 1).strip()
         replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
@@ -321,6 +329,7 @@ class Citebot:
 
     async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
         """Answer a question, or, when the question was edited, update the answer given to it."""
+        question = _readable(question)
         message = update.effective_message
         chat = message.chat
         started = time.perf_counter()
@@ -339,7 +348,14 @@ class Citebot:
                     self.store.sent_as(reply_id, earlier.reply_message)
                     return
                 log.info("could not update the earlier answer (%s); sending a new one", error.message)
-        sent = await message.reply_html(text, reply_markup=buttons, do_quote=chat.type != ChatType.PRIVATE)
+        try:
+            sent = await message.reply_html(text, reply_markup=buttons, do_quote=chat.type != ChatType.PRIVATE)
+        except TelegramError as error:
+            if maybe_delivered(error):
+                self._unconfirmed[reply_id] = chat.id
+                if len(self._unconfirmed) > UNCONFIRMED_KEPT:
+                    del self._unconfirmed[next(iter(self._unconfirmed))]
+            raise
         self.store.sent_as(reply_id, sent.message_id)
 
     async def _ask(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, question: str) -> Answer:
@@ -385,11 +401,15 @@ class Citebot:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         button = _Button.parse(query.data)
+        if button is not None and isinstance(query.message, Message):
+            self._link(button.reply_id, query.message)
         if button is not None and button.action in ("u", "d"):
             await self._vote(query, button)
             return
+        # Citebot's answers are messages in a chat; a button on anything else (a message sent in
+        # inline mode, one the bot can no longer see) is not one of its own.
         stored = self.store.reply(button.reply_id) if button is not None else None
-        if button is None or stored is None:
+        if button is None or stored is None or not isinstance(query.message, Message):
             await query.answer(_EXPIRED, show_alert=True)
             return
         answer = render.answer_from_json(stored.answer)
@@ -405,6 +425,16 @@ class Citebot:
             await self._edit(query, render.reply_html(answer), self._answer_buttons(button.reply_id, answer))
         else:
             await self._send_source(update, context, answer.results[button.rank])
+
+    def _link(self, reply_id: int, message: Message) -> None:
+        """A reply whose send timed out (it may have arrived) learns its message when one of its
+        buttons is pressed in its own chat, so that editing the question edits it in place."""
+        if self._unconfirmed.get(reply_id) != message.chat.id:
+            return
+        del self._unconfirmed[reply_id]
+        stored = self.store.reply(reply_id)
+        if stored is not None and stored.reply_message is None:
+            self.store.sent_as(reply_id, message.message_id)
 
     async def _vote(self, query: Any, button: _Button) -> None:
         """Keep a 👍/👎 for the corpus owner's `citebot feedback`; pressing again changes the vote."""
@@ -505,7 +535,7 @@ class Citebot:
 
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.inline_query
-        question = query.query.strip()
+        question = _readable(query.query).strip()
         if not question:
             await query.answer([], cache_time=5)
             return
@@ -517,7 +547,7 @@ class Citebot:
                 description=("" if answer.answered else "closest passage · ")
                 + f"{render.cited_place(result)} · passage {result.ordinal + 1}",
                 input_message_content=InputTextMessageContent(
-                    f"<i>{escape(question)}</i>\n\n{render.result_html(result)}", parse_mode=ParseMode.HTML
+                    _inline_html(question, result), parse_mode=ParseMode.HTML
                 ),
             )
             for rank, result in enumerate(answer.results)
@@ -629,15 +659,28 @@ class Citebot:
             await message.reply_text(escape(str(error)))
             return
         limit = self.settings.max_upload_mb * 1024 * 1024
+        too_large = f"That file is larger than the {self.settings.max_upload_mb} MB limit. Nothing was added."
         if document.file_size is not None and document.file_size > limit:
-            await message.reply_text(f"That file is larger than the {self.settings.max_upload_mb} MB limit.")
+            await message.reply_text(too_large)
             return
-        await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        await _show_typing(context, message.chat.id)
         file = await document.get_file()
+        if (file.file_size is not None and file.file_size > limit) or not file.file_path:
+            await message.reply_text(too_large)  # no file_path: over what Telegram lets a bot download
+            return
         self.config.data.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.config.data) as folder:
             upload = Path(folder, name)
-            await file.download_to_drive(upload)
+            try:
+                complete = await _download(file.file_path, upload, limit)
+            except httpx.HTTPError as error:  # its text may hold the file URL, which holds the token
+                await message.reply_text(
+                    f"I could not download {escape(name)} ({type(error).__name__}). Nothing was added."
+                )
+                return
+            if not complete:
+                await message.reply_text(too_large)
+                return
             problem = await asyncio.to_thread(_unreadable, upload, name)
             if problem:
                 await message.reply_text(f"I could not read {escape(name)}: {escape(problem)}. Nothing was added.")
@@ -685,15 +728,89 @@ class Citebot:
             return report
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log with what was being handled; tell the user briefly; never let it stop the bot."""
-        log.error("error while handling %s", _describe(update), exc_info=context.error)
-        if not isinstance(update, Update):
+        """Log with what was being handled (with the traceback: it is a bug); tell the user briefly;
+        never let it stop the bot.
+
+        The Bot API failing is no bug, and gets no apology, which could only fail the same way or
+        follow a reply that did arrive: a failed getUpdates (no update) and a reply given up during an
+        outage are told in bot_api's few outage lines; a request that may have arrived, or that
+        Telegram refused (the user blocked the bot, a flood wait outlasted, a button press answered
+        too late), is one line.
+        """
+        error = context.error
+        if update is None and isinstance(error, TelegramError):
+            return  # getUpdates failed: UpdatesRequest has told the log
+        where = _describe(update)
+        if isinstance(error, Undelivered):
+            log.debug("gave up on a reply while handling %s: %s", where, error)
+        elif maybe_delivered(error):
+            log.warning(
+                "a request to the Bot API got no answer while handling %s (%s): it may have arrived, "
+                "so it is not sent again",
+                where,
+                type(error).__name__,
+            )
+        elif isinstance(error, (Forbidden, RetryAfter)) or _expired_query(error):
+            log.warning("Telegram refused a request while handling %s: %s", where, error.message)
+        else:
+            log.error("error while handling %s", where, exc_info=error)
+            await self._apologise(update)
+
+    async def _apologise(self, update: object) -> None:
+        if not isinstance(update, Update) or update.inline_query is not None:
             return
         with contextlib.suppress(TelegramError):
             if update.callback_query is not None:
                 await update.callback_query.answer("Sorry, that didn't work. Please try again.", show_alert=True)
-            elif update.effective_message is not None and update.inline_query is None:
-                await update.effective_message.reply_text("Sorry, something went wrong with that. Please try again.")
+            elif (message := update.effective_message) is not None and message.chat is not None:
+                await message.reply_text("Sorry, something went wrong with that. Please try again.")
+
+
+async def _download(url: str, target: Path, limit: int) -> bool:
+    """Fetch a file into `target`, counting its bytes as they come: False as soon as it is over
+    `limit` (Telegram does not always say a file's size beforehand), and the rest is not read."""
+    size = 0
+    async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT) as client, client.stream("GET", url) as response:
+        response.raise_for_status()
+        with target.open("wb") as out:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    return False
+                out.write(chunk)
+    return True
+
+
+def _inline_html(question: str, result: Result) -> str:
+    """An inline article's message: the question, then the cited passage and its source, cut
+    until it fits Telegram's limit (a source that names many documents can be long); at worst the
+    answering sentence and the title alone."""
+    for budget in (render.EXCERPT_CHARS, 300, 150):
+        text = f"<i>{escape(render.cut(question, budget))}</i>\n\n{render.result_html(result, budget)}"
+        if len(text) <= render.TELEGRAM_LIMIT:
+            return text
+    budget = 250  # three texts of this, even escaped (× 5), stay under the limit
+    return (
+        f"<i>{escape(render.cut(question, budget))}</i>\n\n<b>{escape(render.cut(result.highlight, budget))}</b>"
+        f"\n— {escape(render.cut(result.title, budget))}"
+    )
+
+
+def _readable(text: str) -> str:
+    """Text as its sender meant it: a lone surrogate (which Telegram's JSON can carry and no encoder
+    accepts) becomes U+FFFD, one UTF-16 unit like it, so entity offsets still hold."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _entity_text(text: str, entity: Any) -> str:
+    """The part of `text` an entity covers; its offset and length count UTF-16 units."""
+    units = text.encode("utf-16-le")
+    return units[2 * entity.offset : 2 * (entity.offset + entity.length)].decode("utf-16-le", "replace")
+
+
+def _expired_query(error: object) -> bool:
+    """A button press or inline query answered too late (after an outage, say): nothing to fix."""
+    return isinstance(error, BadRequest) and "query is too old" in error.message
 
 
 def _unchanged(error: BadRequest) -> bool:

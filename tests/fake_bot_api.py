@@ -10,6 +10,14 @@ _requestparameter.py): every method is a POST whose parameters are `RequestData.
 i.e. strings as they are and every other value JSON-dumped (ints, bools, dicts, lists). Without
 files they go out form-encoded (application/x-www-form-urlencoded); with files the same fields plus
 the uploads go out as multipart/form-data. Standard library only.
+
+Faults, for the bot's reliability tests: `fail_next` (one method, a few times), `fail_for` (every
+request answered 502 — or another status — with a proxy's HTML page for some seconds), `refuse_for`
+(nothing listening: connection refused for some seconds), `slow` (answers that come late, the call
+carried out at once), `after_updates` (start a fault the moment the bot has fetched its updates, so
+it meets the fault when it replies), `unreadable_update` and `message(..., chat=False)` (updates
+python-telegram-bot cannot read, or that have no chat), `upload(..., report_size=False)` (a file
+whose size Telegram does not say).
 """
 
 from __future__ import annotations
@@ -22,17 +30,21 @@ import functools
 import itertools
 import json
 import re
+import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from telegram_html import TelegramHtmlError, check_telegram_html
 
 MAX_LONG_POLL = 1.0  # seconds; caps getUpdates' timeout so that stopping the bot stays quick
+MESSAGE_LIMIT = 4096  # characters of a message's text after entities parsing, as Telegram counts them
+PROXY_ERROR_PAGE = "<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"
 
 # Parameters that are always strings in the Bot API. Their values are kept verbatim, because a
 # text such as "123" or "true" would otherwise be mistaken for JSON when decoding.
@@ -102,7 +114,12 @@ class FakeBotApi:
         self._chats: dict[int, dict] = {}
         self._files: dict[str, dict] = {}  # file_id -> File object plus "content"
         self._failures: dict[str, list[ApiError]] = {}
+        self._failing: tuple[float, int, frozenset[str] | None] = (0.0, 0, None)  # until, status, methods
+        self._slow: dict[str, list[float]] = {}  # method -> delays of its next answers
+        self._after_updates: list[Callable[[], None]] = []
         self._server: _Server | None = None
+        self._listening_again: threading.Timer | None = None
+        self._port = 0
         self._stopping = False
         self.base_url = self.base_file_url = ""
 
@@ -111,23 +128,34 @@ class FakeBotApi:
     def start(self) -> FakeBotApi:
         """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
         self._stopping = False
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.api = self
-        port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{port}/bot"
-        self.base_file_url = f"http://127.0.0.1:{port}/file/bot"
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.01)  # so stop() is quick
-        threading.Thread(target=serve, name="FakeBotApi", daemon=True).start()
+        self._listen(0)
+        self.base_url = f"http://127.0.0.1:{self._port}/bot"
+        self.base_file_url = f"http://127.0.0.1:{self._port}/file/bot"
         return self
+
+    def _listen(self, port: int) -> None:
+        server = _Server(("127.0.0.1", port), _Handler)
+        server.api = self
+        self._port = server.server_address[1]
+        serve = functools.partial(server.serve_forever, poll_interval=0.01)  # so stop() is quick
+        threading.Thread(target=serve, name="FakeBotApi", daemon=True).start()
+        self._server = server
 
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
             self._lock.notify_all()  # release pending long polls
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            timer, self._listening_again = self._listening_again, None
+        if timer is not None:
+            timer.cancel()
+        self._close_server()
+
+    def _close_server(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            server.drop_connections()
 
     def __enter__(self) -> FakeBotApi:
         return self.start()
@@ -156,16 +184,20 @@ class FakeBotApi:
         reply_to: dict | None = None,
         entities: list | None = None,
         edited: bool = False,
+        chat: bool = True,
         **fields: Any,
     ) -> dict:
-        """A user writes (or, with edited=True, edits) a message; extra fields such as sticker=... are merged in."""
+        """A user writes (or, with edited=True, edits) a message; extra fields such as sticker=... are
+        merged in. chat=False leaves out the chat, which Telegram never does but a forger may."""
         now = int(time.time())
-        chat = {"id": chat_id, "type": chat_type}
-        chat.update({"first_name": f"User{user_id}"} if chat_type == "private" else {"title": f"Chat {chat_id}"})
+        about = {"id": chat_id, "type": chat_type}
+        about.update({"first_name": f"User{user_id}"} if chat_type == "private" else {"title": f"Chat {chat_id}"})
         with self._lock:
-            self._chats[chat_id] = chat
+            self._chats[chat_id] = about
             message_id = self._new_message_id(chat_id, message_id)
-        message: dict[str, Any] = {"message_id": message_id, "date": now, "chat": chat, "from": _user(user_id)}
+        message: dict[str, Any] = {"message_id": message_id, "date": now, "chat": about, "from": _user(user_id)}
+        if not chat:
+            del message["chat"]
         if text is not None:
             message["text"] = text
         if entities:
@@ -193,18 +225,17 @@ class FakeBotApi:
         entity = {"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}
         return self.message(text, entities=[entity, *(kw.pop("entities", None) or [])], **kw)
 
-    def press(self, data: str, message: dict, *, user_id: int = 1001) -> dict:
-        """A user presses an inline button with callback `data` under `message`; returns the callback_query."""
+    def press(self, data: str, message: dict | None = None, *, user_id: int = 1001) -> dict:
+        """A user presses an inline button with callback `data` under `message`; returns the callback_query.
+        Without a message, the button is under a message sent in inline mode: the query has no chat."""
         with self._lock:
-            key = (message["chat"]["id"], message["message_id"])
-            current = copy.deepcopy(self._messages.get(key, message))  # as it is now, after edits
-            query = {
-                "id": str(next(self._ids)),
-                "from": _user(user_id),
-                "chat_instance": f"instance-{key[0]}",
-                "data": data,
-                "message": current,
-            }
+            query = {"id": str(next(self._ids)), "from": _user(user_id), "data": data}
+            if message is None:
+                query.update(chat_instance="instance-inline", inline_message_id=f"inline-{query['id']}")
+            else:
+                key = (message["chat"]["id"], message["message_id"])
+                current = copy.deepcopy(self._messages.get(key, message))  # as it is now, after edits
+                query.update(chat_instance=f"instance-{key[0]}", message=current)
         self.push_update({"callback_query": query})
         return query
 
@@ -222,21 +253,80 @@ class FakeBotApi:
         return inline
 
     def upload(
-        self, file_name: str, content: bytes, *, mime_type: str = "text/plain", caption: str | None = None, **kw: Any
+        self,
+        file_name: str,
+        content: bytes,
+        *,
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+        report_size: bool = True,
+        **kw: Any,
     ) -> dict:
-        """A user sends a document; its bytes become available through getFile and the file URL."""
+        """A user sends a document; its bytes become available through getFile and the file URL.
+        report_size=False leaves file_size out of the message and of getFile, as Telegram may."""
         with self._lock:
-            file = self._register_file(content, file_name)
+            file = self._register_file(content, file_name, report_size)
         document = {
             "file_id": file["file_id"],
             "file_unique_id": file["file_unique_id"],
             "file_name": file_name,
             "mime_type": mime_type,
-            "file_size": len(content),
         }
+        if report_size:
+            document["file_size"] = len(content)
         if caption is not None:
             kw["caption"] = caption
         return self.message(document=document, **kw)
+
+    def unreadable_update(self, kind: str = "message", text: str = "a private question") -> int:
+        """Queue an update python-telegram-bot cannot read (a field of the wrong type), carrying `text`
+        so tests can check it stays out of the log. kind="message_reaction" gives one of a type
+        citebot does not ask for."""
+        chat = {"id": 1001, "type": "private", "first_name": "User1001"}
+        if kind == "message_reaction":
+            body = {"chat": chat, "message_id": 1, "date": int(time.time()), "old_reaction": [], "new_reaction": text}
+        else:
+            body = {"message_id": 1, "date": "yesterday", "chat": chat, "from": _user(1001), "text": text}
+        return self.push_update({kind: body})
+
+    # --- faults ----------------------------------------------------------------------------------
+
+    def fail_for(self, seconds: float, status: int = 502, *, methods: Iterable[str] | None = None) -> None:
+        """For the next `seconds`, answer every request (or those of `methods`) with `status` and an
+        HTML page, as a proxy in front of a Bot API that is down does; nothing is carried out."""
+        only = frozenset(m.lower() for m in methods) if methods is not None else None
+        with self._lock:
+            self._failing = (time.monotonic() + seconds, status, only)
+
+    def refuse_for(self, seconds: float) -> None:
+        """Stop listening for `seconds` (connection refused), closing open connections, then listen
+        again on the same port."""
+        with self._lock:
+            if self._stopping or self._server is None:
+                return
+            timer = self._listening_again = threading.Timer(seconds, self._listen_again)
+            timer.daemon = True
+        self._close_server()
+        timer.start()
+
+    def _listen_again(self) -> None:
+        with self._lock:
+            if self._stopping or self._listening_again is None:
+                return
+            self._listening_again = None
+        self._listen(self._port)
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` after `seconds`; each call is carried out at once,
+        as when Telegram is slow to answer but has acted."""
+        with self._lock:
+            self._slow.setdefault(method.lower(), []).extend([seconds] * times)
+
+    def after_updates(self, fault: Callable[[], None]) -> None:
+        """Run `fault` (e.g. `lambda: api.refuse_for(3)`) just after the next getUpdates answer that
+        carries updates has been sent: the bot has its updates and meets the fault when it replies."""
+        with self._lock:
+            self._after_updates.append(fault)
 
     def fail_next(
         self, method: str, status: int, description: str = "", *, retry_after: int | None = None, times: int = 1
@@ -300,9 +390,21 @@ class FakeBotApi:
 
     # --- request handling (runs in the server's threads) -----------------------------------------
 
-    def _handle_request(self, token: str, method: str, environment: str, params: dict, files: dict) -> tuple[int, dict]:
-        """Answer one Bot API request and record it; returns (HTTP status, JSON body)."""
+    def _handle_request(
+        self, token: str, method: str, environment: str, params: dict, files: dict
+    ) -> tuple[int, dict | str]:
+        """Answer one Bot API request and record it; returns (HTTP status, JSON body or an HTML page)."""
         call = Call(method, params, files, environment)
+        with self._lock:
+            until, status, methods = self._failing
+            failing = time.monotonic() < until and (methods is None or method.lower() in methods)
+            delays = self._slow.get(method.lower())
+            delay = delays.pop(0) if delays and not failing else 0.0
+        if failing:
+            call.error_code = status
+            with self._lock:
+                self.calls.append(call)
+            return status, PROXY_ERROR_PAGE.format(status=f"{status} {HTTPStatus(status).phrase}")
         try:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
@@ -319,7 +421,17 @@ class FakeBotApi:
             status, body = error.status, error.body()
         with self._lock:
             self.calls.append(call)
+        time.sleep(delay)
         return status, body
+
+    def _answered(self, method: str, body: dict | str) -> None:
+        """After an answer has been sent: start the faults waiting for a getUpdates that carried updates."""
+        if method.lower() != "getupdates" or not isinstance(body, dict) or not body.get("result"):
+            return
+        with self._lock:
+            faults, self._after_updates = self._after_updates, []
+        for fault in faults:
+            fault()
 
     def _file_content(self, token: str, file_path: str) -> bytes | None:
         with self._lock:
@@ -366,7 +478,7 @@ class FakeBotApi:
             }
         elif params.get("document") in self._files:  # re-sending a known file_id
             file = self._files[params["document"]]
-            extra["document"] = {k: file[k] for k in ("file_id", "file_unique_id", "file_size")}
+            extra["document"] = {k: file[k] for k in ("file_id", "file_unique_id", "file_size") if k in file}
         else:
             raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         if params.get("caption") is not None:
@@ -379,7 +491,8 @@ class FakeBotApi:
     def _api_answerinlinequery(self, params: dict, files: dict) -> bool:
         for result in params.get("results") or []:
             content = result.get("input_message_content") or {}
-            _parsed_text({"text": content.get("message_text", ""), "parse_mode": content.get("parse_mode")})
+            text = {"text": content.get("message_text", ""), "parse_mode": content.get("parse_mode")}
+            _parsed_text(text, too_long="Bad Request: MESSAGE_TOO_LONG")
         return True
 
     def _api_editmessagereplymarkup(self, params: dict, files: dict) -> dict | bool:
@@ -397,7 +510,7 @@ class FakeBotApi:
         file = self._files.get(str(params.get("file_id")))
         if file is None:
             raise ApiError(400, "Bad Request: invalid file_id")
-        return {k: v for k, v in file.items() if k != "content"}
+        return {k: v for k, v in file.items() if k not in ("content", "report_size")}
 
     def _api_getmycommands(self, params: dict, files: dict) -> list:
         return []
@@ -424,7 +537,7 @@ class FakeBotApi:
         self._next_message_id[chat_id] = max(self._next_message_id.get(chat_id, 1), message_id + 1)
         return message_id
 
-    def _register_file(self, content: bytes, file_name: str) -> dict:
+    def _register_file(self, content: bytes, file_name: str, report_size: bool = True) -> dict:
         n = next(self._ids)
         suffix = file_name[file_name.rfind(".") :] if "." in file_name else ""
         file = {
@@ -434,6 +547,8 @@ class FakeBotApi:
             "file_path": f"documents/file_{n}{suffix}",
             "content": content,
         }
+        if not report_size:
+            del file["file_size"]
         self._files[file["file_id"]] = file
         return file
 
@@ -473,6 +588,31 @@ class FakeBotApi:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     api: FakeBotApi
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Close the kept-alive connections too, so that the next request finds nothing listening."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet: clients hanging up mid-long-poll (the Updater stopping) is expected."""
@@ -515,7 +655,11 @@ class _Handler(BaseHTTPRequestHandler):
         params = {name: decode_param(name, value) for name, value in fields.items()}
         environment = "test" if match["test"] else "prod"
         status, answer = self.server.api._handle_request(match["token"], match["method"], environment, params, files)
-        self._send_json(status, answer)
+        if isinstance(answer, str):
+            self._send(status, answer.encode(), "text/html")
+        else:
+            self._send_json(status, answer)
+        self.server.api._answered(match["method"], answer)
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -537,7 +681,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the client hung up (e.g. it stopped reading a file at its size limit)
             self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -573,14 +717,17 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
     return fields, files
 
 
-def _parsed_text(params: dict) -> str:
-    """A message's text, refused as Telegram refuses HTML it cannot parse (the text is kept as sent)."""
-    text = str(params.get("text", ""))
+def _parsed_text(params: dict, too_long: str = "Bad Request: message is too long") -> str:
+    """A message's text, refused as Telegram refuses HTML it cannot parse or a text over its limit
+    (the text is kept as sent)."""
+    text = shown = str(params.get("text", ""))
     if str(params.get("parse_mode", "")).upper() == "HTML":
         try:
-            check_telegram_html(text)
+            shown = check_telegram_html(text)
         except TelegramHtmlError as error:
             raise ApiError(400, f"Bad Request: can't parse entities: {error}") from None
+    if len(shown) > MESSAGE_LIMIT:
+        raise ApiError(400, too_long)
     return text
 
 

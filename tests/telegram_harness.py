@@ -19,7 +19,7 @@ from telegram.ext import Application
 from bot.config import Config, load_config
 from bot.engine import Engine
 from bot.store import Store
-from bot.telegram_app import build_application, serving_engine
+from bot.telegram_app import build_application, polling_arguments, serving_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 7
@@ -47,15 +47,20 @@ def write_site(folder: Path, api: FakeBotApi, chunking: dict | None = None, **te
 
 @asynccontextmanager
 async def running_bot(config_path: Path, api: FakeBotApi) -> AsyncIterator[RunningBot]:
-    """Start the bot as run_polling would (initialize, post_init, start, poll) and stop it after."""
+    """Start the bot as run_polling would (initialize, post_init, start, poll, polling errors to
+    the error handlers) and stop it after."""
     config = load_config(config_path, {})
     store = Store(config.data)
     engine = serving_engine(config, store, notify=lambda message: None)
     application = build_application(config, engine, store)
+
+    def polling_failed(error: Exception) -> None:  # what run_polling passes to the Updater
+        application.create_task(application.process_error(error=error, update=None))
+
     async with application:
         await application.post_init(application)
         await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await application.updater.start_polling(**polling_arguments(), error_callback=polling_failed)
         try:
             yield RunningBot(api, application, config, engine)
         finally:

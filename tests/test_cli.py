@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import TOKEN_ENV
-from bot.index import INDEX_FILE
+from bot.index import INDEX_FILE, load
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -176,6 +179,118 @@ def test_a_changed_corpus_is_rebuilt_before_answering(site: Site, capsys: pytest
     assert code == 0
     assert "corpus changed" in err
     assert json.loads(out)["results"][0]["doc"] == "mill.txt"
+
+
+def test_reindex_lists_a_file_over_the_size_limit_and_indexes_the_rest(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.config.write_text("reading:\n  max_file_mb: 1\n", encoding="utf-8")
+    (site.corpus / "huge.txt").write_text("The same line of a log, again.\n" * 40_000, encoding="utf-8")  # 1.2 MB
+    code, out, err = cli(capsys, site.args("reindex"))
+    assert code == 0
+    assert out.startswith("indexed 4 documents")
+    assert "skipped huge.txt: the file is 1.2 MB, over the 1 MB limit (reading.max_file_mb)" in out
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [("max_file_mb: 0", "between 1 and"), ("max_seconds: 0", "more than 0"), ("max_text_chars: 10", "between 1000")],
+)
+def test_a_reading_limit_out_of_range_exits_2_naming_it(
+    site: Site, capsys: pytest.CaptureFixture[str], setting: str, problem: str
+) -> None:
+    site.config.write_text(f"reading:\n  {setting}\n", encoding="utf-8")
+    code, out, err = cli(capsys, site.args("reindex"))
+    assert code == 2
+    assert f"reading.{setting.split(':')[0]}: must be {problem}" in err
+
+
+def temporaries(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.glob(".citebot-index-*.tmp"))
+
+
+def test_reindex_that_cannot_save_exits_1_with_one_line(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    """Unwritable however run (root writes anywhere): the index folder's path is a file."""
+    site.index.write_text("not a folder", encoding="utf-8")
+    code, out, err = cli(capsys, site.args("reindex"))
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"citebot: could not save the index in {site.index} (")
+    assert "the index there was left as it was" in err
+
+
+@contextmanager
+def tmpfs(folder: Path, kilobytes: int) -> Iterator[Path]:
+    """A file system of its own at `folder`, `kilobytes` large: a disk that fills up for real."""
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is simulated with a small tmpfs, and only root can mount one")
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={kilobytes}k,mode=0755", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def test_reindex_onto_a_full_disk_exits_1_and_keeps_the_previous_index(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, site.args("reindex"))[0] == 0
+    first = (site.index / INDEX_FILE).read_bytes()
+    with tmpfs(site.root / "disk", kilobytes=(len(first) // 1024 + 1) + 16) as disk:
+        site.index = disk
+        (disk / INDEX_FILE).write_bytes(first)
+        words = " ".join(f"word{n}" for n in range(10_000))  # an index several times the room left
+        (site.corpus / "glossary.txt").write_text(f"Glossary\n\n{words}.\n", encoding="utf-8")
+        code, out, err = cli(capsys, site.args("reindex"))
+        assert code == 1
+        assert out == ""
+        assert err == (
+            f"citebot: could not save the index in {disk} (No space left on device): "
+            "the index there was left as it was\n"
+        )
+        assert os.listdir(disk) == [INDEX_FILE]  # no temporary file left filling the disk
+        assert (disk / INDEX_FILE).read_bytes() == first
+        assert "glossary.txt" not in load(disk).document_position
+        code, out, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))  # the bot's path: answers from memory
+        assert code == 0
+        assert FOUNDER_SENTENCE in flat(out)
+        assert "could not save the index" in err and "using it from memory" in err
+
+
+def test_reindex_into_a_read_only_folder_exits_1_and_keeps_the_previous_index(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, site.args("reindex"))[0] == 0
+    first = (site.index / INDEX_FILE).read_bytes()
+    (site.corpus / "mill.txt").write_text("The Brackwater windmill grinds barley.", encoding="utf-8")
+    if os.geteuid() == 0:  # root writes through permissions: a file system mounted read-only
+        with tmpfs(site.root / "disk", kilobytes=1024) as disk:
+            (disk / INDEX_FILE).write_bytes(first)
+            subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+            site.index = disk
+            code, out, err = cli(capsys, site.args("reindex"))
+            assert "(Read-only file system)" in err
+            assert (disk / INDEX_FILE).read_bytes() == first
+    else:
+        site.index.chmod(0o555)
+        try:
+            code, out, err = cli(capsys, site.args("reindex"))
+        finally:
+            site.index.chmod(0o755)
+        assert "(Permission denied)" in err
+        assert (site.index / INDEX_FILE).read_bytes() == first
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
 
 
 # --- ask -------------------------------------------------------------------------------------

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
+import time
+import zlib
 from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
 
 from bot.corpus import (
+    IN_PROCESS_MAX_BYTES,
     SUPPORTED_SUFFIXES,
     Corpus,
     CorpusFile,
     Document,
+    ReadingLimits,
     list_corpus_files,
     load_corpus,
+    read_bounded,
     read_document,
     safe_file_name,
 )
@@ -577,3 +583,117 @@ def test_deeply_nested_html_is_read_without_recursion(tmp_path: Path) -> None:
     page += "<li><a href='a'>one</a> <a href='b'>two</a>" * 300 + "</ul>" * 300 + "</body></html>"
     doc = read(tmp_path, "deep.html", page)
     assert doc.text == "The deep answer."  # the nested lists of links are navigation
+
+
+# --- bounded work ----------------------------------------------------------------------------
+
+
+def shared_stream_pdf(pages: int, operators: int) -> bytes:
+    """A PDF of a few kilobytes whose pages all show one compressed content stream of `operators`
+    text operators: little to read, much to extract (each page about `operators` * 0.015 ms)."""
+    stream = zlib.compress(b"BT /F1 12 Tf 72 720 Td " + b"(ab) Tj " * operators + b"ET", 9)
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>"
+    kids = b" ".join(b"%d 0 R" % (5 + n) for n in range(pages))
+    return pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            *[page] * pages,
+        ]
+    )
+
+
+def test_a_pdf_that_reads_too_long_is_stopped_and_the_rest_is_read(tmp_path: Path) -> None:
+    write(tmp_path, "notes.txt", "Field notes\n\nThe heron returned in March.\n")
+    write(tmp_path, "slow.pdf", shared_stream_pdf(pages=2_000, operators=100_000))  # 5 KB, about an hour
+    started = time.perf_counter()
+    corpus = load_corpus(tmp_path, limits=ReadingLimits(max_seconds=1))
+    assert time.perf_counter() - started < 20  # one second of reading, and starting the reader process
+    assert [document.doc_id for document in corpus.documents] == ["notes.txt"]
+    assert [(s.doc_id, s.reason) for s in corpus.skipped] == [
+        ("slow.pdf", "reading took over 1 s (reading.max_seconds)")
+    ]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_pdf_stops_being_extracted_once_it_has_too_much_text(tmp_path: Path) -> None:
+    write(tmp_path, "wordy.pdf", shared_stream_pdf(pages=2_000, operators=1_000))  # 2,000 characters a page
+    started = time.perf_counter()
+    corpus = load_corpus(tmp_path, limits=ReadingLimits(max_text_chars=10_000))
+    assert time.perf_counter() - started < 20  # a few pages, not 2,000
+    assert corpus.skipped[0].reason == "over 10,000 characters of text (reading.max_text_chars)"
+
+
+def test_a_document_with_too_much_text_is_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "long.md", "# Log\n\n" + "The pump ran for an hour.\n\n" * 500)
+    write(tmp_path, "short.md", "# Log\n\nThe pump ran.\n")
+    corpus = load_corpus(tmp_path, limits=ReadingLimits(max_text_chars=5_000))
+    assert [document.doc_id for document in corpus.documents] == ["short.md"]
+    assert corpus.skipped[0].reason == "over 5,000 characters of text (reading.max_text_chars)"
+
+
+def test_a_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    write(tmp_path, "dump.html", "<p>" + "x" * (1024 * 1024) + "</p>")
+    (file,) = list_corpus_files(tmp_path)
+    with pytest.raises(DocumentError, match=r"^the file is 1\.0 MB, over the 1 MB limit \(reading\.max_file_mb\)$"):
+        read_bounded(file, ReadingLimits(max_file_mb=1))
+    assert multiprocessing.active_children() == []  # refused by its size, without a reader process
+    path = write(tmp_path / "growing", "log.txt", "Log\n")
+    (file,) = list_corpus_files(tmp_path / "growing")
+    path.write_text("Log\n" + "x" * (3 * 1024 * 1024), encoding="utf-8")  # grown since it was listed
+    with pytest.raises(DocumentError, match=r"^the file is over the 1 MB limit \(reading\.max_file_mb\)$"):
+        read_document(file, ReadingLimits(max_file_mb=1))
+
+
+def test_a_large_file_is_read_apart_as_it_is_read_here(tmp_path: Path) -> None:
+    steps = "".join(
+        f"<h2>Step {n}</h2><p>Turn valve {n} a quarter turn.</p><pre>valve {n} open</pre>" for n in range(4000)
+    )
+    write(tmp_path, "manual.html", f"<title>Valves</title><h1>Valves</h1>{steps}")
+    write(tmp_path, "manual.pdf", make_pages_pdf(MANUAL_PAGES, MANUAL_OUTLINE))
+    files = list_corpus_files(tmp_path)
+    assert files[0].size > IN_PROCESS_MAX_BYTES
+    corpus = load_corpus(tmp_path)
+    assert corpus.documents == tuple(read_document(file) for file in files)
+    assert corpus.documents[0].marks and corpus.documents[1].marks
+
+
+ALIAS_BOMB = """---
+title: Pump log
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+loop: &loop [*loop]
+---
+The pump ran.
+"""
+
+
+def test_yaml_aliases_in_front_matter_cannot_make_a_value_huge(tmp_path: Path) -> None:
+    """Nine lines naming a list of a billion items: each value is cut at 1,000 characters."""
+    started = time.perf_counter()
+    document = read(tmp_path, "log.md", ALIAS_BOMB)
+    assert time.perf_counter() - started < 2
+    values = dict(document.metadata)
+    assert values["a"] == ", ".join(["lol"] * 10)
+    assert len(values["i"]) == 1000 and values["i"].startswith("lol, lol") and values["i"].endswith("…")
+    assert document.title == "Pump log" and document.text == "The pump ran."
+
+
+def test_a_sidecar_over_a_megabyte_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "a.txt.meta.yaml", "tags: [" + "x, " * 400_000 + "]\n")
+    reason = skip_reason(tmp_path, "a.txt", "A\n\nText.\n")
+    assert reason == "a.txt.meta.yaml is over 1024 KB: metadata, not a document"
+
+
+def test_metadata_lists_and_mappings_read_as_text(tmp_path: Path) -> None:
+    document = read(tmp_path, "a.md", "---\ntags: [x, [y, z]]\ncontact: {name: Ann, room: 12}\n---\nText.\n")
+    assert dict(document.metadata) == {"tags": "x, y, z", "contact": "name: Ann, room: 12"}

@@ -107,7 +107,12 @@ def manual(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     root = tmp_path_factory.mktemp("manual")
     corpus = root / "corpus"
     corpus.mkdir()
-    pages = [("booting.html", BOOTING), ("index.html", CONTENTS), ("commands.html", COMMANDS), ("firewall.html", FIREWALL)]
+    pages = [
+        ("booting.html", BOOTING),
+        ("index.html", CONTENTS),
+        ("commands.html", COMMANDS),
+        ("firewall.html", FIREWALL),
+    ]
     for name, html in pages:
         (corpus / name).write_text(html, encoding="utf-8")
     (corpus / "handbook.txt").write_text(HANDBOOK, encoding="utf-8")

@@ -148,6 +148,69 @@ async def test_fail_next_500_raises_network_error(api, bot):
     await bot.send_message(1001, "x")
 
 
+async def test_fail_for_answers_with_a_proxy_page_for_a_while(api, bot):
+    api.fail_for(0.5, methods=["sendMessage"])
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(1001, "x")
+    await bot.get_me()  # other methods are not affected
+    await asyncio.sleep(0.6)
+    await bot.send_message(1001, "x")
+    assert [c.error_code for c in api.calls if c.method == "sendMessage"] == [502, None]
+
+
+async def test_refuse_for_stops_listening_for_a_while(api, bot):
+    await bot.get_me()  # leaves a kept-alive connection, which is closed too
+    api.refuse_for(0.5)
+    with pytest.raises(NetworkError, match="ConnectError"):
+        await bot.get_me()
+    await asyncio.sleep(0.7)
+    assert (await bot.get_me()).id == api.bot_id
+
+
+async def test_slow_answers_late_but_carries_out_the_call_at_once(api, bot):
+    api.slow("sendMessage", 0.5)
+    started = time.monotonic()
+    sending = asyncio.ensure_future(bot.send_message(1001, "late"))
+    await api.wait_for("sendMessage", timeout=0.4)  # recorded (and in the chat) before the answer comes
+    await sending
+    assert time.monotonic() - started >= 0.5
+
+
+async def test_after_updates_starts_a_fault_once_the_updates_are_out(api, bot):
+    api.after_updates(lambda: api.fail_for(5))
+    api.message("hello")
+    (update,) = await bot.get_updates(timeout=1)
+    assert update.message.text == "hello"
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.get_me()
+
+
+async def test_odd_updates_can_be_sent(api, bot):
+    api.unreadable_update(text="private")
+    with pytest.raises(TypeError):
+        await bot.get_updates(timeout=0)  # python-telegram-bot cannot read it
+    api.message("no chat", chat=False)
+    api.press("m:1:0:0")  # under a message sent in inline mode
+    (no_chat, inline) = await bot.get_updates(offset=2, timeout=0)  # past the unreadable one
+    assert no_chat.message.chat is None and no_chat.effective_chat is None
+    assert inline.callback_query.message is None and inline.callback_query.inline_message_id
+
+
+async def test_a_text_over_telegrams_limit_is_refused(api, bot):
+    with pytest.raises(BadRequest, match="(?i)message is too long"):
+        await bot.send_message(1001, "x" * 4097)
+    await bot.send_message(1001, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")  # counted after parsing
+
+
+async def test_an_upload_may_come_without_its_size(api, bot):
+    api.upload("notes.txt", b"some notes", report_size=False)
+    (update,) = await bot.get_updates(timeout=0)
+    assert update.message.document.file_size is None
+    file = await bot.get_file(update.message.document.file_id)
+    assert file.file_size is None
+    assert await file.download_as_bytearray() == b"some notes"
+
+
 async def test_uploaded_file_can_be_fetched_and_downloaded(api, bot):
     content = "Kestrel Observatory — 1887\n".encode() * 50
     message = api.upload("notes.txt", content, caption="my notes")

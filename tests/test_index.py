@@ -7,6 +7,7 @@ import json
 import mmap
 import os
 import random
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from rank_bm25 import BM25Okapi
 from bot import index as index_module
 from bot.chunking import ChunkingSettings, chunk
 from bot.config import Config
-from bot.corpus import Document, Skipped, list_corpus_files, load_corpus
+from bot.corpus import Document, ReadingLimits, Skipped, list_corpus_files, load_corpus
 from bot.engine import Engine
 from bot.errors import IndexFileError
 from bot.index import (
@@ -97,7 +98,7 @@ def build_index(
         [chunk(d.doc_id, d.text, chunking) for d in documents],
         analyzer,
         search,
-        settings_fingerprint=settings_fingerprint(chunking, search),
+        settings_fingerprint=settings_fingerprint(chunking, search, ReadingLimits()),
         corpus_fingerprint="corpus-under-test",
         skipped=skipped,
     )
@@ -403,6 +404,82 @@ def test_save_creates_missing_folders(tmp_path: Path) -> None:
     assert list(load(tmp_path / "deep" / "er" / "index").passages) == list(built.passages)
 
 
+def temporaries(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.glob(".citebot-index-*.tmp"))
+
+
+def test_load_and_save_remove_temporary_files_that_killed_writers_left(tmp_path: Path) -> None:
+    """A writer killed mid-write (kill -9, a power cut) leaves its temporary file, unlocked."""
+    folder = tmp_path / "index"
+    built, _ = small_index(tmp_path)
+    save(built, folder)
+    (folder / ".citebot-index-k1ll3d00.tmp").write_bytes(b"PK\x03\x04" + bytes(100_000))
+    assert list(load(folder).passages) == list(built.passages)
+    assert sorted(os.listdir(folder)) == [INDEX_FILE]
+    (folder / ".citebot-index-k1ll3d01.tmp").write_bytes(bytes(100_000))
+    save(built, folder)
+    assert sorted(os.listdir(folder)) == [INDEX_FILE]
+
+
+LOCKER = """
+import fcntl, os, sys
+handle = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_temporary_file_being_written_is_left_alone(tmp_path: Path) -> None:
+    """Only writers that are gone leave unlocked temporaries: one another process or another
+    thread of this one is writing (and holds locked) stays, in the same folder as a stale one."""
+    folder = tmp_path / "index"
+    built, _ = small_index(tmp_path)
+    save(built, folder)
+    elsewhere = folder / ".citebot-index-0th3rpid.tmp"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(elsewhere)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "locked\n"
+        handle, here = index_module._locked_temporary(folder)  # as a reindex thread of this process holds it
+        try:
+            (folder / ".citebot-index-k1ll3d00.tmp").write_bytes(bytes(1000))
+            load(folder)
+            save(built, folder)
+            assert temporaries(folder) == sorted([elsewhere.name, Path(here).name])
+        finally:
+            os.close(handle)
+    finally:
+        writer.communicate("", timeout=10)
+    load(folder)  # both writers are gone now
+    assert sorted(os.listdir(folder)) == [INDEX_FILE]
+
+
+def test_a_temporary_file_removed_before_its_writer_locked_it_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's cleanup can open a new temporary file before its writer has locked it,
+    and remove it; the writer sees that once it holds the lock, and starts a new one."""
+    folder = tmp_path / "index"
+    built, _ = small_index(tmp_path)
+    lock = index_module.fcntl.flock
+    removed = []
+
+    def cleaned_up_first(handle: int, operation: int) -> None:
+        if not removed:
+            removed.append(Path(os.readlink(f"/proc/self/fd/{handle}")))
+            removed[0].unlink()
+        lock(handle, operation)
+
+    monkeypatch.setattr(index_module.fcntl, "flock", cleaned_up_first)
+    folder.mkdir()
+    save(built, folder)
+    assert removed and removed[0].parent == folder
+    assert sorted(os.listdir(folder)) == [INDEX_FILE]
+    assert list(load(folder).passages) == list(built.passages)
+
+
 def test_load_of_a_missing_index(tmp_path: Path) -> None:
     with pytest.raises(IndexFileError, match="no index"):
         load(tmp_path / "nowhere")
@@ -573,23 +650,27 @@ def test_load_of_modified_arrays(tmp_path: Path, change) -> None:
 
 
 def test_settings_fingerprint_changes_with_every_setting_that_shapes_the_index() -> None:
-    base_chunking, base_search = ChunkingSettings(), SearchSettings()
+    base_chunking, base_search, base_reading = ChunkingSettings(), SearchSettings(), ReadingLimits()
     variants = [
-        (base_chunking, base_search),
-        (dataclasses.replace(base_chunking, target_chars=400), base_search),
-        (dataclasses.replace(base_chunking, max_chars=1000), base_search),
-        (dataclasses.replace(base_chunking, overlap_sentences=0), base_search),
-        (base_chunking, dataclasses.replace(base_search, k1=1.2)),
-        (base_chunking, dataclasses.replace(base_search, b=0.5)),
-        (base_chunking, dataclasses.replace(base_search, epsilon=0.1)),
-        (base_chunking, dataclasses.replace(base_search, aliases=ALIASES)),
-        (base_chunking, dataclasses.replace(base_search, aliases=ALIASES[:1])),
-        (base_chunking, dataclasses.replace(base_search, aliases=(AliasGroup(("Turkey", "Türkiye")),))),
+        (base_chunking, base_search, base_reading),
+        (dataclasses.replace(base_chunking, target_chars=400), base_search, base_reading),
+        (dataclasses.replace(base_chunking, max_chars=1000), base_search, base_reading),
+        (dataclasses.replace(base_chunking, overlap_sentences=0), base_search, base_reading),
+        (base_chunking, dataclasses.replace(base_search, k1=1.2), base_reading),
+        (base_chunking, dataclasses.replace(base_search, b=0.5), base_reading),
+        (base_chunking, dataclasses.replace(base_search, epsilon=0.1), base_reading),
+        (base_chunking, dataclasses.replace(base_search, aliases=ALIASES), base_reading),
+        (base_chunking, dataclasses.replace(base_search, aliases=ALIASES[:1]), base_reading),
+        (base_chunking, dataclasses.replace(base_search, aliases=(AliasGroup(("Turkey", "Türkiye")),)), base_reading),
+        # which documents are skipped: a file indexed before must not outlive a lower limit
+        (base_chunking, base_search, dataclasses.replace(base_reading, max_file_mb=5)),
+        (base_chunking, base_search, dataclasses.replace(base_reading, max_text_chars=5_000)),
+        (base_chunking, base_search, dataclasses.replace(base_reading, max_seconds=5)),
     ]
-    fingerprints = [settings_fingerprint(c, s) for c, s in variants]
+    fingerprints = [settings_fingerprint(*variant) for variant in variants]
     assert len(set(fingerprints)) == len(variants)
-    assert settings_fingerprint(ChunkingSettings(), SearchSettings()) == fingerprints[0]
-    assert settings_fingerprint(ChunkingSettings(), SearchSettings(aliases=ALIASES)) == fingerprints[7]
+    assert settings_fingerprint(ChunkingSettings(), SearchSettings(), ReadingLimits()) == fingerprints[0]
+    assert settings_fingerprint(ChunkingSettings(), SearchSettings(aliases=ALIASES), ReadingLimits()) == fingerprints[7]
 
 
 def fingerprint(folder: Path) -> str:

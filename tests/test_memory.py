@@ -3,12 +3,18 @@ surviving a restart."""
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from bot import store as store_module
 from bot.dialogue import ConversationSettings, Turn
 from bot.memory import Conversations
-from bot.store import Store
+from bot.store import STORE_FILE, Store
 
 SETTINGS = ConversationSettings(turns=2, idle_minutes=10)
 
@@ -78,3 +84,42 @@ def test_turns_kept_in_another_shape_start_the_chat_afresh(tmp_path: Path) -> No
         assert [t.question for t in Conversations(SETTINGS, store).recall("8", time.time())] == ["a new start"]
     finally:
         store.close()
+
+
+def test_a_store_that_cannot_be_written_leaves_memory_working_and_is_logged_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds the file's write lock: the bot still reads follow-ups, and says so once."""
+    monkeypatch.setattr(store_module, "RUNNING_LOCK_WAIT", 0.05)
+    store = Store(tmp_path)
+    conversations = Conversations(SETTINGS, store)
+    now = time.time()
+    holds_the_lock_until_stdin_closes = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", holds_the_lock_until_stdin_closes, str(tmp_path / STORE_FILE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with caplog.at_level(logging.INFO, logger="bot.memory"):
+            conversations.remember("42", turn("first", now))
+            conversations.remember("42", turn("second", now + 1))
+            conversations.forget("43")
+            assert [t.question for t in conversations.recall("42", now + 2)] == ["first", "second"]
+            assert sum("kept in this process only" in r.message for r in caplog.records) == 1
+            holder.communicate("", timeout=10)  # releases the lock
+            conversations.remember("42", turn("third", now + 2))
+            assert sum("saved again" in r.message for r in caplog.records) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [t["question"] for t in store.turns("42")] == ["second", "third"]
+    store.close()

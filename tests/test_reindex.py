@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.cli import main
 from bot.config import load_config
 from bot.engine import Engine
-from bot.index import load
+from bot.index import INDEX_FILE, load
 from bot.pipeline import PARALLEL_MIN_CHARS
 from bot.text import Analyzer
 
@@ -173,3 +174,81 @@ def test_python_m_bot_reindex_of_a_large_corpus_uses_worker_processes_cleanly(tm
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("indexed ") == 1
     assert "Traceback" not in run.stderr
+
+
+def test_an_index_that_cannot_be_saved_is_reported_and_answers_from_memory(site: Path) -> None:
+    """The bot's /reindex: the new index serves, and the report says it was not saved (and why)."""
+    notices: list[str] = []
+    running = engine(site, notify=notices.append)
+    assert running.reindex().save_error is None
+    (site / "corpus" / "note-99.txt").write_text(
+        "Note 99\n\nThe quillion vault was sealed in 1712.\n", encoding="utf-8"
+    )
+    (site / "index" / INDEX_FILE).rename(site / "saved.npz")
+    (site / "index").rmdir()
+    (site / "index").write_text("not a folder", encoding="utf-8")  # unwritable, even for root
+    report = running.reindex()
+    assert report.save_error == f"could not save the index in {site / 'index'} (File exists)"
+    assert "1712" in running.ask("When was the quillion vault sealed?").results[0].highlight
+    assert notices == []  # reported once, in the report, for the caller to show
+
+
+# Runs `citebot reindex` in a process of its own that kills itself (SIGKILL, as kill -9) at one point.
+KILLED_AT = """
+import os, signal, sys
+from bot import cli, corpus, index
+
+def killed_at(call, function):
+    calls = []
+    def wrapped(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == call:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return function(*args, **kwargs)
+    return wrapped
+
+point = sys.argv[1]
+if point == "reading":  # the one changed document
+    corpus.read_document = killed_at(1, corpus.read_document)
+elif point == "writing":  # a few arrays into the temporary file
+    index.np.lib.format.write_array = killed_at(6, index.np.lib.format.write_array)
+elif point == "renaming":  # the temporary file written in full and synced, not yet renamed
+    index.os.replace = killed_at(1, index.os.replace)
+elif point == "renamed":  # renamed into place, the folder not yet synced
+    index._sync_folder = killed_at(1, index._sync_folder)
+sys.exit(cli.main(["reindex", *sys.argv[2:]]))
+"""
+KILL_POINTS = ("reading", "writing", "renaming", "renamed")
+
+
+def test_reindex_killed_at_any_point_leaves_an_index_that_loads_and_no_temporary_file(site: Path) -> None:
+    """kill -9 of a real `citebot reindex`: the previous index (or, once renamed, the new one) loads
+    whole, a temporary file left behind is removed by the next load, and the next reindex works."""
+    corpus, previous = site / "corpus", site / "index"
+    assert main(["reindex", "--corpus", str(corpus), "--index", str(previous)]) == 0
+    old_documents = list(load(previous).documents.doc_ids)
+    (corpus / "note-99.txt").write_text("Note 99\n\nThe quillion vault was sealed in 1712.\n", encoding="utf-8")
+    runs = {}
+    for point in KILL_POINTS:
+        shutil.copytree(previous, site / point)
+        runs[point] = subprocess.Popen(
+            [sys.executable, "-c", KILLED_AT, point, "--corpus", str(corpus), "--index", str(site / point)],
+            cwd=site,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    for point, run in runs.items():
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode == -9, (point, stderr)
+        folder = site / point
+        left = sorted(path.name for path in folder.glob(".citebot-index-*.tmp"))
+        assert len(left) == (point in ("writing", "renaming")), (point, left)
+        if point == "renaming":  # a temporary file the size of a whole index, as the issue found
+            assert (folder / left[0]).stat().st_size >= (previous / INDEX_FILE).stat().st_size
+        documents = list(load(folder).documents.doc_ids)
+        assert documents == (old_documents + ["note-99.txt"] if point == "renamed" else old_documents), point
+        assert sorted(os.listdir(folder)) == [INDEX_FILE], point
+        assert main(["reindex", "--corpus", str(corpus), "--index", str(folder)]) == 0
+        assert "note-99.txt" in load(folder).document_position
+        assert sorted(os.listdir(folder)) == [INDEX_FILE], point

@@ -17,7 +17,8 @@ from telegram_harness import ROOT, USER, running_bot, text_of, write_site
 from bot.config import load_config
 from bot.engine import Engine
 from bot.store import Store
-from bot.telegram_app import build_application, webhook_arguments
+from bot.telegram_app import build_application
+from bot.webhook import WebhookServer
 
 QUESTION = "When did Azerbaijan declare its independence?"
 
@@ -83,7 +84,8 @@ async def test_webhook_mode_serves_updates_posted_with_the_secret(api: FakeBotAp
     async with application:
         await application.post_init(application)
         await application.start()
-        await application.updater.start_webhook(**webhook_arguments(config))
+        server = WebhookServer(application, config.telegram.webhook)
+        await server.start()
         try:
             async with httpx.AsyncClient() as client:
                 refused = await client.post(f"http://127.0.0.1:{port}/hook", json=update)
@@ -94,7 +96,7 @@ async def test_webhook_mode_serves_updates_posted_with_the_secret(api: FakeBotAp
                 )
             reply = await api.wait_for("sendMessage", chat_id=USER)
         finally:
-            await application.updater.stop()
+            await server.stop()
             await application.stop()
             await application.post_shutdown(application)
     assert refused.status_code == 403
@@ -110,3 +112,49 @@ async def test_a_test_environment_token_uses_the_test_api_path(api: FakeBotApi, 
         api.message(QUESTION)
         await api.wait_for("sendMessage", chat_id=USER)
     assert {call.environment for call in api.calls} == {"test"}
+
+
+async def test_citebot_run_tells_a_bot_api_outage_in_a_few_lines(api: FakeBotApi, tmp_path: Path) -> None:
+    process = await start_citebot(write_site(tmp_path, api), "run")
+    try:
+        await api.wait_for("getUpdates", timeout=30)
+        api.refuse_for(4)
+        await asyncio.sleep(4)
+        api.message(QUESTION)
+        reply = await api.wait_for("sendMessage", chat_id=USER, timeout=30)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    log = stderr.decode()
+    assert "1991" in text_of(reply)
+    assert "Traceback" not in log
+    outage = [line for line in log.splitlines() if "getting updates" in line]
+    assert len(outage) == 2, log  # failed …; works again after …
+    assert outage[0].startswith("WARNING bot.bot_api: getting updates failed")
+    assert outage[1].startswith("INFO bot.bot_api: getting updates works again after")
+
+
+async def test_citebot_run_in_webhook_mode_makes_a_secret_and_stops_on_sigterm(api: FakeBotApi, tmp_path: Path) -> None:
+    port = free_port()
+    webhook = {"url": "https://bot.example.org/hook", "port": port, "path": "hook"}
+    process = await start_citebot(write_site(tmp_path, api, webhook=webhook), "run")
+    try:
+        registered = await api.wait_for("setWebhook", timeout=30)
+        secret = registered.params["secret_token"]
+        update = {"update_id": 1, "message": api.message(QUESTION)}
+        async with httpx.AsyncClient() as client:
+            forged = await client.post(f"http://127.0.0.1:{port}/hook", json=update)
+            accepted = await client.post(
+                f"http://127.0.0.1:{port}/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+            )
+        reply = await api.wait_for("sendMessage", chat_id=USER, timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    log = stderr.decode()
+    assert (forged.status_code, accepted.status_code) == (403, 200)
+    assert "1991" in text_of(reply)
+    assert process.returncode == 0, log
+    assert secret not in log + stdout.decode()
+    assert "webhook: refused a request from 127.0.0.1 (403: no secret token)" in log
+    assert "Traceback" not in log
