@@ -206,7 +206,7 @@ def _feedback(args: argparse.Namespace, config: Config) -> int:
         asked: list[tuple[str, bool]] = []
         votes: list[tuple[str, str, int, int]] = []
     else:
-        store = Store(config.data)
+        store = Store(config.data, config.store)
         try:
             asked, votes = store.asked(), store.votes()
         finally:

@@ -4,22 +4,18 @@ Kept in this process (the console, `ask --jsonl`), and with a store (the Telegra
 its SQLite file, where they survive a restart. A chat's memory lapses after
 conversation.idle_minutes of silence and can be cleared at will (/reset, :reset); chats never
 see each other's. When the store cannot be written (a full disk, another process's lock), memory
-carries on in this process: a follow-up is still understood, only a restart forgets it.
+carries on in this process: a follow-up is still understood, only a restart forgets it
+(`Store.tolerant` tells the log, once for the whole bot).
 """
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import asdict
 
 from .dialogue import ConversationSettings, Turn
 from .store import Store
-
-log = logging.getLogger(__name__)
 
 CHATS_IN_PROCESS = 10_000  # the least recently active beyond this are dropped (re-read from the store, if any)
 
@@ -30,7 +26,6 @@ class Conversations:
         self._store = store
         self._chats: OrderedDict[str, tuple[Turn, ...]] = OrderedDict()
         self._lock = threading.Lock()
-        self._trouble = ""  # why the store cannot be used just now, once logged
 
     def recall(self, chat: str, now: float) -> tuple[Turn, ...]:
         """The chat's turns, oldest first; none if it has been idle too long."""
@@ -48,42 +43,24 @@ class Conversations:
         with self._lock:
             self._keep(chat, turns)
             if self._store is not None:
-                self._saved(self._store.keep_turns, chat, [asdict(t) for t in turns], turn.asked)
+                self._store.tolerant.write(self._store.keep_turns, chat, [asdict(t) for t in turns], turn.asked)
 
     def forget(self, chat: str) -> None:
         with self._lock:
             self._keep(chat, ())
             if self._store is not None:
-                self._saved(self._store.forget_turns, chat)
+                self._store.tolerant.write(self._store.forget_turns, chat)
 
     def _stored(self, chat: str) -> tuple[Turn, ...]:
         if self._store is None:
             return ()
         try:
             return tuple(
-                Turn(**(fields | {"section": tuple(fields.get("section", ()))})) for fields in self._store.turns(chat)
+                Turn(**(fields | {"section": tuple(fields.get("section", ()))}))
+                for fields in self._store.tolerant.read(self._store.turns, chat, fallback=[])
             )
-        except sqlite3.Error as error:
-            self._troubled(error)
-            return ()
         except (TypeError, ValueError):  # kept by a version whose turns had other fields: start afresh
             return ()
-
-    def _saved(self, write: Callable[..., None], *arguments: object) -> None:
-        try:
-            write(*arguments)
-        except sqlite3.Error as error:
-            self._troubled(error)
-        else:
-            if self._trouble:
-                log.info("chats' memories are saved again")
-                self._trouble = ""
-
-    def _troubled(self, error: sqlite3.Error) -> None:
-        """Log a store failure once for as long as it lasts, not once per message."""
-        if str(error) != self._trouble:
-            log.warning("chats' memories are kept in this process only: the store cannot be used (%s)", error)
-            self._trouble = str(error)
 
     def _keep(self, chat: str, turns: tuple[Turn, ...]) -> None:
         self._chats[chat] = turns

@@ -5,6 +5,12 @@ understood; the 👍/👎 votes on answers; and the figures /stats and `citebot 
 One SQLite file in the data folder. Chats are stored as salted hashes: the bot only ever looks a
 chat up from an incoming update, which carries the raw id, so the raw id is never needed on disk.
 
+An answer is named by a random id (`new_reply_id`, 96 bits) that its buttons carry, and is found
+only in the chat it was sent to: Telegram does not check that a button's data came from a button it
+showed, so a forged or copied one names nothing another chat could see or vote on. Answers kept by
+citebot before version 4 have only their sequential number; their buttons keep working in their own
+chat and nowhere else.
+
 What is kept, and for how long (store.keep_days, store.max_mb):
 - an answer, compressed (~1.1 KB), for keep_days — its buttons, an edit of its question and
   /feedback need it; older ones are treated as gone at once and removed by `prune`, which, when
@@ -16,6 +22,8 @@ A file that is damaged (not a database, a malformed image, tables that are not c
 aside and a fresh one started. Anything else that stops the file being used — a lock another
 process holds beyond store.lock_timeout, a read-only file or folder, a full disk, a file from a
 newer citebot — is a StoreError naming the file and the fix, and the file is left as it is.
+Once the bot runs, a write that fails (a full disk, a lock held elsewhere) costs only what it would
+have kept: callers go through `Tolerant`, which logs the trouble once and when it ends.
 """
 
 from __future__ import annotations
@@ -30,18 +38,22 @@ import re
 import secrets
 import sqlite3
 import statistics
+import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import StoreError
 
 log = logging.getLogger(__name__)
 
 STORE_FILE = "citebot.sqlite3"
-SCHEMA_VERSION = 3  # 1 had replies only, 2 kept answers as JSON text; both are upgraded in place
+# 1 had replies only, 2 kept answers as JSON text, 3 named answers by sequential numbers; all are
+# upgraded in place
+SCHEMA_VERSION = 4
 RUNNING_LOCK_WAIT = 1.0  # seconds a write waits for another process's lock once the bot is running
 PRUNE_BATCH = 1000  # answers prune deletes per statement,
 PRUNE_PAUSE = 0.01  # and seconds it pauses after each, so the bot's own writes get in between
@@ -49,11 +61,14 @@ WAL_LIMIT = 8 * 1024 * 1024  # bytes the write-ahead log is cut back to once che
 _DAY = 86400
 _MB = 1024 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LEGACY_ID = re.compile("[0-9]{1,19}")  # an answer's id kept before version 4: its row number
+_T = TypeVar("_T")
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # answer: the answer's JSON without question and answered, zlib-compressed; rows kept by
-    # version 2 have question NULL and the whole JSON as text in answer.
+    # version 2 have question NULL and the whole JSON as text in answer. key: the id its buttons
+    # carry (NULL on rows kept before version 4, whose buttons carry id).
     """CREATE TABLE IF NOT EXISTS replies (
         id INTEGER PRIMARY KEY,
         chat TEXT NOT NULL,
@@ -63,7 +78,8 @@ _TABLES = (
         seconds REAL NOT NULL,
         created REAL NOT NULL,
         question TEXT,
-        answered INTEGER
+        answered INTEGER,
+        key TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS replies_by_question ON replies (chat, question_message)",
     "CREATE TABLE IF NOT EXISTS turns (chat TEXT PRIMARY KEY, turns TEXT NOT NULL, updated REAL NOT NULL)",
@@ -97,7 +113,7 @@ class StoreSettings:
 
 @dataclass(frozen=True, slots=True)
 class StoredReply:
-    reply_id: int
+    reply_id: str  # what its buttons carry
     answer: dict[str, Any]  # the answer as render.answer_json wrote it
     reply_message: int | None
 
@@ -126,19 +142,22 @@ class _Newer(sqlite3.DatabaseError):
 
 
 class Store:
-    """Sent answers by id (for buttons) and by the question's message (for edits).
+    """Sent answers by id and chat (for buttons) and by the question's message (for edits).
 
     Safe to share between threads (the engine remembers turns from a worker thread, `prune` runs
     in one): no method holds a transaction open across statements. Writes raise sqlite3.Error
     when the disk is full or another process holds the lock for longer than RUNNING_LOCK_WAIT;
-    the caller decides what to do without them. Odd input raises nothing: an id SQLite cannot
-    hold is no such answer, and a lone surrogate in text is kept as U+FFFD.
+    the caller decides what to do without them, through `tolerant`. Odd input raises nothing: an
+    id no answer has, or SQLite cannot hold, is no such answer, and a lone surrogate in text is
+    kept as U+FFFD.
     """
 
     def __init__(self, folder: Path, settings: StoreSettings = StoreSettings()) -> None:
         self.path = folder / STORE_FILE
         self.settings = settings
+        self.tolerant = Tolerant(self)
         self._over_size_told = False
+        self._closing = threading.Event()  # tells a prune running in a thread to stop
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self._db = self._open()
@@ -250,6 +269,8 @@ class Store:
         return "another process"
 
     def close(self) -> None:
+        """Close the file; a prune running in a thread stops after its current batch."""
+        self._closing.set()
         self._db.close()
 
     # --- answers ------------------------------------------------------------------------------
@@ -257,15 +278,27 @@ class Store:
     def chat_key(self, chat_id: int | str) -> str:
         return hashlib.sha256(f"{self._salt}:{chat_id}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
-    def record(self, chat_id: int | str, question_message: int | None, answer: dict[str, Any], seconds: float) -> int:
-        """Keep an answer about to be sent; its id goes into the buttons' callback data."""
+    def record(
+        self,
+        chat_id: int | str,
+        question_message: int | None,
+        answer: dict[str, Any],
+        seconds: float,
+        reply_id: str | None = None,
+        reply_message: int | None = None,
+    ) -> str:
+        """Keep a sent answer under the id its buttons carry (`new_reply_id`, made before it was
+        sent; a new one if not given), and return that id."""
+        reply_id = new_reply_id() if reply_id is None else reply_id
         rest = {key: value for key, value in answer.items() if key not in ("question", "answered")}
-        cursor = self._db.execute(
-            "INSERT INTO replies (chat, question_message, question, answered, answer, seconds, created) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self._db.execute(
+            "INSERT INTO replies (key, chat, question_message, reply_message, question, answered, answer, seconds, "
+            "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                reply_id,
                 self.chat_key(chat_id),
                 question_message if _integer(question_message) else None,
+                reply_message if _integer(reply_message) else None,
                 _text(answer["question"]),
                 bool(answer["answered"]),
                 zlib.compress(_json(rest).encode(), 9),
@@ -273,38 +306,44 @@ class Store:
                 time.time(),
             ),
         )
-        return int(cursor.lastrowid)
+        return reply_id
 
-    def sent_as(self, reply_id: int, reply_message: int) -> None:
-        if _integer(reply_id) and _integer(reply_message):
-            self._db.execute("UPDATE replies SET reply_message = ? WHERE id = ?", (reply_message, reply_id))
-
-    def reply(self, reply_id: int, chat_id: int | str | None = None) -> StoredReply | None:
-        """A kept answer by its id; None when unknown, expired or (with chat_id) another chat's."""
+    def sent_as(self, reply_id: str, chat_id: int | str, reply_message: int) -> None:
+        """Link a kept answer to the message that carries it (once a send that timed out is known)."""
         row = self._kept(reply_id, chat_id)
-        return None if row is None else StoredReply(row[0], _answer(*row[3:6]), row[6])
+        if row is not None and _integer(reply_message):
+            self._db.execute("UPDATE replies SET reply_message = ? WHERE id = ?", (reply_message, row[0]))
+
+    def reply(self, reply_id: str, chat_id: int | str) -> StoredReply | None:
+        """A kept answer by the id its buttons carry, in the chat they were pressed in; None when
+        unknown, expired or another chat's."""
+        row = self._kept(reply_id, chat_id)
+        return None if row is None else StoredReply(reply_id, _answer(*row[2:5]), row[5])
 
     def reply_to(self, chat_id: int | str, question_message: int) -> StoredReply | None:
         """The latest answer to a question message (an edited question updates it in place)."""
         if not _integer(question_message):
             return None
         row = self._db.execute(
-            "SELECT id, question, answered, answer, reply_message FROM replies "
+            "SELECT coalesce(key, id), question, answered, answer, reply_message FROM replies "
             "WHERE chat = ? AND question_message = ? AND created >= ? ORDER BY id DESC LIMIT 1",
             (self.chat_key(chat_id), question_message, self._expiry()),
         ).fetchone()
-        return None if row is None else StoredReply(row[0], _answer(*row[1:4]), row[4])
+        return None if row is None else StoredReply(str(row[0]), _answer(*row[1:4]), row[4])
 
-    def _kept(self, reply_id: int, chat_id: int | str | None) -> tuple[Any, ...] | None:
-        """(id, chat, created, question, answered, answer, reply_message) of a kept answer."""
-        if not _integer(reply_id):
+    def _kept(self, reply_id: str, chat_id: int | str) -> tuple[Any, ...] | None:
+        """(id, chat, question, answered, answer, reply_message) of an answer kept in the chat. An id
+        of digits only is also looked up as an answer kept before version 4 (which has no key)."""
+        if not isinstance(reply_id, str) or not reply_id:
             return None
-        row = self._db.execute(
-            "SELECT id, chat, created, question, answered, answer, reply_message FROM replies WHERE id = ?",
-            (reply_id,),
-        ).fetchone()
-        if row is None or row[2] < self._expiry() or (chat_id is not None and row[1] != self.chat_key(chat_id)):
-            return None
+        columns = "id, chat, question, answered, answer, reply_message FROM replies"
+        kept = "chat = ? AND created >= ?"
+        chat, expiry = self.chat_key(chat_id), self._expiry()
+        row = self._db.execute(f"SELECT {columns} WHERE key = ? AND {kept}", (reply_id, chat, expiry)).fetchone()
+        if row is None and _LEGACY_ID.fullmatch(reply_id) and _integer(int(reply_id)):
+            row = self._db.execute(
+                f"SELECT {columns} WHERE id = ? AND key IS NULL AND {kept}", (int(reply_id), chat, expiry)
+            ).fetchone()
         return row
 
     def _expiry(self) -> float:
@@ -328,13 +367,13 @@ class Store:
 
     # --- votes and figures --------------------------------------------------------------------
 
-    def vote(self, reply_id: int, voter: int | str, up: bool, chat_id: int | str | None = None) -> bool:
-        """Record a 👍 or 👎 on a sent answer: one vote per person per answer, a second press
-        changing it. False when the answer is not known (expired, or with chat_id another chat's)."""
+    def vote(self, reply_id: str, chat_id: int | str, voter: int | str, up: bool) -> bool:
+        """Record a 👍 or 👎 on an answer sent to the chat: one vote per person per answer, a second
+        press changing it. False when the answer is not known there (expired, or another chat's)."""
         row = self._kept(reply_id, chat_id)
         if row is None:
             return False
-        answer = _answer(*row[3:6])
+        answer = _answer(*row[2:5])
         first = answer["results"][0] if answer["results"] else {"doc": "", "passage": 0}
         self._db.execute(
             "INSERT OR REPLACE INTO votes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -382,8 +421,9 @@ class Store:
         through a connection of its own, a batch at a time, so the bot's reads never wait for it
         and its writes wait at most for one batch. A chat's memory is dropped after lapse_seconds
         of silence (conversation.idle_minutes: it is never read after that), or keep_days if not
-        given. Votes are never removed. The newest answer is always kept, so answer ids are never
-        reused and an old button cannot name a new answer.
+        given. Votes are never removed. The newest answer is always kept, so row numbers are never
+        reused (a button kept from before version 4 carries one). Closing the store stops it after
+        the batch at hand.
         """
         now = time.time() if now is None else now
         expired = now - self.settings.keep_days * _DAY
@@ -393,18 +433,20 @@ class Store:
         db = sqlite3.connect(self.path, timeout=RUNNING_LOCK_WAIT, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA synchronous=NORMAL")
-            while dropped := _drop_oldest(db, created_before=expired):
+            while not self._closing.is_set() and (dropped := _drop_oldest(db, created_before=expired)):
                 replies += dropped
                 _rest(db)
             turns = db.execute("DELETE FROM turns WHERE updated < ?", (lapsed,)).rowcount
             if _size(db, used=True) > limit:  # down to 90%, so the bot has room until the next prune
-                while (over := _size(db, used=True) - limit * 9 // 10) > 0 and (
-                    dropped := _drop_oldest(db, _answers_in(db, over))
+                while (
+                    not self._closing.is_set()
+                    and (over := _size(db, used=True) - limit * 9 // 10) > 0
+                    and (dropped := _drop_oldest(db, _answers_in(db, over)))
                 ):
                     replies += dropped
                     _rest(db)
             self._tell_if_over(_size(db, used=True), limit)
-            _give_back(db, limit)
+            _give_back(db, limit, self._closing)
             db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             return Pruned(replies, turns, _size(db) / _MB)
         except sqlite3.OperationalError as error:  # locked for long, a full disk: the next prune goes on
@@ -445,12 +487,80 @@ def _prepare(db: sqlite3.Connection) -> str:
     for statement in _TABLES:
         db.execute(statement)
     columns = {row[1] for row in db.execute("PRAGMA table_info(replies)")}
-    for added in ("question TEXT", "answered INTEGER"):  # version 3's, on a file of version 1 or 2
+    for added in ("question TEXT", "answered INTEGER", "key TEXT"):  # versions 3 and 4's, on an older file
         if added.split()[0] not in columns:
             db.execute(f"ALTER TABLE replies ADD COLUMN {added}")
+    # Only the answers kept since version 4 have a key: the index costs an old file nothing.
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS replies_by_key ON replies (key) WHERE key IS NOT NULL")
     db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
     db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
     return db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+
+
+def new_reply_id() -> str:
+    """An id for an answer's buttons, made before it is sent or kept: 16 characters of
+    secrets.token_urlsafe (96 random bits), so no one can name an answer they were not shown. With
+    an action, a rank and an offset it stays well within Telegram's 64 bytes of callback data."""
+    return secrets.token_urlsafe(12)
+
+
+class Tolerant:
+    """Store calls whose failure costs only what they keep, never a reply: a call that raises
+    sqlite3.Error (a full disk, another process's lock held too long, a read-only file) gives the
+    caller a fallback instead, and the log one warning when the store starts failing (and one per
+    other reason while it lasts) and one line when a write works again — not one per message.
+
+    One per store (`Store.tolerant`), shared by everything that keeps state in it (the bot's answers
+    and votes, chats' memories), so one condition is one line:
+
+        kept = store.tolerant.write(store.record, chat, message, answer, seconds, reply_id)
+        stored = store.tolerant.read(store.reply, reply_id, chat, fallback=None)
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._told: set[str] = set()  # the reasons logged since the store last worked
+
+    def write(self, call: Callable[..., _T], *arguments: Any, fallback: _T | None = None) -> _T | None:
+        """call(*arguments), or `fallback` when the store fails. Only a call that did change the
+        store shows it works again (a vote on an unknown answer writes nothing)."""
+        try:
+            before = self._store._db.total_changes
+            result = call(*arguments)
+        except sqlite3.Error as error:
+            self._failed(error)
+            return fallback
+        if self._store._db.total_changes != before:
+            self._worked()
+        return result
+
+    def read(self, call: Callable[..., _T], *arguments: Any, fallback: _T) -> _T:
+        """call(*arguments), or `fallback` when the store cannot be read."""
+        try:
+            return call(*arguments)
+        except sqlite3.Error as error:
+            self._failed(error)
+            return fallback
+
+    def _failed(self, error: sqlite3.Error) -> None:
+        with self._lock:
+            if str(error) in self._told:
+                return
+            self._told.add(str(error))
+        log.warning(
+            "cannot use %s (%s): answers are still sent, but until it works again their buttons will say "
+            "they have expired, votes are not counted, and chats' memories last only until a restart",
+            self._store.path,
+            error,
+        )
+
+    def _worked(self) -> None:
+        with self._lock:
+            if not self._told:
+                return
+            self._told.clear()
+        log.info("%s works again: answers, votes and chats' memories are kept again", self._store.path)
 
 
 def _drop_oldest(db: sqlite3.Connection, batch: int = PRUNE_BATCH, created_before: float = math.inf) -> int:
@@ -471,13 +581,14 @@ def _answers_in(db: sqlite3.Connection, size: int) -> int:
     return min(PRUNE_BATCH, max(1, math.ceil(size / (_size(db, used=True) / (last - first + 1)))))
 
 
-def _give_back(db: sqlite3.Connection, limit: int) -> None:
-    """Release free pages to the disk while the file is over `limit` bytes. Only files made since
-    schema 3 can (auto_vacuum=incremental); an older file stops growing but keeps its size."""
+def _give_back(db: sqlite3.Connection, limit: int, stop: threading.Event) -> None:
+    """Release free pages to the disk while the file is over `limit` bytes (until `stop` is set).
+    Only files made since schema 3 can (auto_vacuum=incremental); an older file stops growing but
+    keeps its size."""
     if _pragma(db, "auto_vacuum") != 2:
         return
     page = _pragma(db, "page_size")
-    while (pages := min(_pragma(db, "freelist_count"), (_size(db) - limit) // page)) > 0:
+    while not stop.is_set() and (pages := min(_pragma(db, "freelist_count"), (_size(db) - limit) // page)) > 0:
         db.executescript(f"PRAGMA incremental_vacuum({min(pages, 256)});")  # executescript runs it to the end
         _rest(db)
 

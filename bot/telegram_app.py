@@ -1,10 +1,12 @@
 """The Telegram front end: python-telegram-bot handlers over the engine, the store and render.
 
 Questions come as private messages, as mentions of the bot or replies to its answers in groups,
-as /ask, and as inline queries. Answers carry buttons whose callback data names a stored reply,
-so they keep working after a restart; after a reindex they check that the passage they point
-at still exists. Slow work (answering, reindexing, reading an upload) runs in a worker thread so
-the bot keeps serving other chats meanwhile.
+as /ask, and as inline queries. Answers carry buttons whose callback data names a stored reply by
+an unguessable id, and which act only in the chat the answer was sent to; they keep working after a
+restart, and after a reindex they check that the passage they point at still exists. An answer is
+sent first and kept after: a store that cannot be written costs its buttons, never the answer. Slow
+work (answering, reindexing, reading an upload, pruning the store) runs in a worker thread so the
+bot keeps serving other chats meanwhile.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shutil
 import signal
 import tempfile
@@ -61,7 +64,7 @@ from .errors import DocumentError, UserError
 from .examples import example_questions
 from .memory import Conversations
 from .redact import hide_in_logs, redact
-from .store import Store
+from .store import Store, StoredReply, new_reply_id
 from .structure import monospaced
 from .webhook import WebhookServer
 
@@ -76,6 +79,8 @@ INLINE_ASK_PASSAGES = 100_000
 RETRY_AFTER_RETRIES = 5
 UNCONFIRMED_KEPT = 1000  # replies whose send timed out, remembered until a button press names their message
 DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+PRUNE_FIRST = 60.0  # seconds after start the store is first pruned,
+PRUNE_EVERY = 3600.0  # and how often after that
 NON_TEXT_HINT = "I answer questions written as text — type one, e.g. what you want to know about the documents."
 
 COMMANDS = (
@@ -113,7 +118,7 @@ def build_application(config: Config, engine: Engine, store: Store) -> Applicati
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
     bot = Citebot(config, engine, store)
-    application = builder.post_init(bot.start).post_shutdown(bot.stop).build()
+    application = builder.post_init(bot.start).post_stop(bot.stopped).post_shutdown(bot.stop).build()
     bot.register(application)
     return application
 
@@ -146,7 +151,7 @@ def serving_engine(config: Config, store: Store, notify: Notify, progress: bool 
 def run(config: Config, notify: Notify) -> int:
     """Serve until interrupted: long polling, or a webhook when telegram.webhook.url is set."""
     asyncio.run(_check_token(config.telegram))
-    store = Store(config.data)
+    store = Store(config.data, config.store)
     application = build_application(config, serving_engine(config, store, notify, progress=True), store)
     if config.telegram.webhook.url:
         asyncio.run(_serve_webhook(application, config))
@@ -157,7 +162,7 @@ def run(config: Config, notify: Notify) -> int:
 
 async def _serve_webhook(application: Application, config: Config) -> None:
     """What run_polling does, with citebot's WebhookServer taking the updates: start, serve until
-    SIGINT or SIGTERM, stop."""
+    SIGINT or SIGTERM, stop (post_init, post_stop and post_shutdown included)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -172,6 +177,7 @@ async def _serve_webhook(application: Application, config: Config) -> None:
         finally:
             await server.stop()
             await application.stop()
+            await application.post_stop(application)
     await application.post_shutdown(application)
 
 
@@ -191,12 +197,16 @@ async def _check_token(settings: TelegramSettings) -> None:
         raise UserError(f"cannot reach the Telegram Bot API: {redact(str(error))}") from None
 
 
+_REPLY_ID = re.compile("[A-Za-z0-9_-]{1,32}")  # store.new_reply_id's, or a number kept before store version 4
+
+
 @dataclass(frozen=True, slots=True)
 class _Button:
-    """Callback data of an answer's buttons: `action:reply_id[:rank[:offset]]`, well under 64 bytes."""
+    """Callback data of an answer's buttons: `action:reply_id:rank:offset`, within 40 bytes (Telegram
+    allows 64)."""
 
     action: str  # m(ore) c(ontext) s(ource) a(nswer, back to it), u(p) d(own): a 👍 or 👎 vote
-    reply_id: int
+    reply_id: str
     rank: int = 0
     offset: int = 0
 
@@ -207,13 +217,13 @@ class _Button:
     def parse(cls, data: str | None) -> _Button | None:
         """The button, or None for data citebot never made (a forger's, too large numbers included)."""
         parts = (data or "").split(":")
-        if len(parts) != 4 or parts[0] not in ("m", "c", "s", "a", "u", "d"):
+        if len(parts) != 4 or parts[0] not in ("m", "c", "s", "a", "u", "d") or not _REPLY_ID.fullmatch(parts[1]):
             return None
         try:
-            button = cls(parts[0], int(parts[1]), int(parts[2]), int(parts[3]))
+            button = cls(parts[0], parts[1], int(parts[2]), int(parts[3]))
         except ValueError:
             return None
-        if not (0 <= button.reply_id < 2**63 and 0 <= button.rank < 1000 and abs(button.offset) < 2**31):
+        if not (0 <= button.rank < 1000 and abs(button.offset) < 2**31):
             return None
         return button
 
@@ -229,7 +239,9 @@ class Citebot:
         self.examples: list[str] = []
         self._reindexing = asyncio.Lock()
         self._preparing: asyncio.Task | None = None
-        self._unconfirmed: dict[int, int] = {}  # reply id -> chat, for replies whose send timed out
+        self._pruning: asyncio.Task | None = None
+        self._unconfirmed: dict[str, int] = {}  # reply id -> chat, for replies whose send timed out
+        self._sending: dict[str, asyncio.Event] = {}  # reply id -> set once the reply is sent and kept
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
@@ -257,7 +269,8 @@ class Citebot:
     # --- life cycle -------------------------------------------------------------------------
 
     async def start(self, application: Application) -> None:
-        """Load the index, pick /start's examples, and register the command menus."""
+        """Load the index, pick /start's examples, register the command menus, and start pruning the
+        store now and then."""
         index = await asyncio.to_thread(lambda: self.engine.index)
         self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
         # Answers may run in the event loop: the word lists they may need are made now, off it.
@@ -268,12 +281,45 @@ class Citebot:
                 await application.bot.set_my_commands(COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
             except BadRequest as error:  # the admin has not started a chat with the bot yet
                 log.info("admin commands not shown to %s: %s", admin, error.message)
+        # Not application.create_task: Application.stop waits for those, and this one never ends.
+        self._pruning = asyncio.create_task(self._prune_now_and_then())
         log.info("ready as @%s: %d documents, %d passages", application.bot.username, len(index.documents), len(index))
 
+    async def stopped(self, application: Application) -> None:
+        """Stop pruning (a prune under way stops after its batch when the store is closed)."""
+        if self._pruning is not None:
+            self._pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruning
+            self._pruning = None
+
     async def stop(self, application: Application) -> None:
+        await self.stopped(application)
         if self._preparing is not None:
             await self._preparing
         self.store.close()
+
+    async def _prune_now_and_then(self) -> None:
+        """Keep the store within store.keep_days and store.max_mb, and drop chats' memories once they
+        lapse: PRUNE_FIRST seconds after start, then every PRUNE_EVERY, in a worker thread (on a large
+        backlog a prune takes seconds)."""
+        lapse = self.config.conversation.idle_minutes * 60
+        await asyncio.sleep(PRUNE_FIRST)
+        while True:
+            try:
+                pruned = await asyncio.to_thread(self.store.prune, lapse)
+            except Exception:  # a bug: told with its traceback, and pruning goes on next time
+                log.exception("pruning %s failed", self.store.path)
+            else:
+                if pruned.replies or pruned.turns:
+                    log.info(
+                        "pruned %s: %d answers, %d chats' memories; %.1f MB",
+                        self.store.path.name,
+                        pruned.replies,
+                        pruned.turns,
+                        pruned.megabytes,
+                    )
+            await asyncio.sleep(PRUNE_EVERY)
 
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Updates nobody can be answered in go no further: a message without a chat (Telegram sends
@@ -328,35 +374,57 @@ class Citebot:
         return None
 
     async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-        """Answer a question, or, when the question was edited, update the answer given to it."""
+        """Answer a question, or, when the question was edited, update the answer given to it.
+
+        The answer goes out first, with buttons carrying an id made for it, and is kept after: when
+        the store cannot be written the answer still arrives, and its buttons say it has expired."""
         question = _readable(question)
         message = update.effective_message
         chat = message.chat
         started = time.perf_counter()
         answer = await self._ask(context, chat.id, question)
         seconds = time.perf_counter() - started
-        earlier = self.store.reply_to(chat.id, message.message_id) if update.edited_message else None
-        reply_id = self.store.record(chat.id, message.message_id, render.answer_json(answer), seconds)
+        earlier = None
+        if update.edited_message:
+            earlier = self.store.tolerant.read(self.store.reply_to, chat.id, message.message_id, fallback=None)
+        reply_id = new_reply_id()
+        kept = (chat.id, message.message_id, render.answer_json(answer), seconds, reply_id)
+        self._sending[reply_id] = asyncio.Event()
+        try:
+            try:
+                sent = await self._send_answer(context, message, earlier, answer, reply_id)
+            except TelegramError as error:
+                if maybe_delivered(error):  # it may have arrived, buttons and all: keep it, linked later
+                    self.store.tolerant.write(self.store.record, *kept)
+                    self._unconfirmed[reply_id] = chat.id
+                    if len(self._unconfirmed) > UNCONFIRMED_KEPT:
+                        del self._unconfirmed[next(iter(self._unconfirmed))]
+                raise
+            self.store.tolerant.write(self.store.record, *kept, sent)
+        finally:
+            self._sending.pop(reply_id).set()
+
+    async def _send_answer(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        message: Message,
+        earlier: StoredReply | None,
+        answer: Answer,
+        reply_id: str,
+    ) -> int:
+        """Edit the earlier answer to an edited question into this one, or send it; its message id."""
         text, buttons = render.reply_html(answer), self._answer_buttons(reply_id, answer)
+        chat = message.chat
         if earlier is not None and earlier.reply_message is not None:
             try:
                 await context.bot.edit_message_text(text, chat.id, earlier.reply_message, reply_markup=buttons)
-                self.store.sent_as(reply_id, earlier.reply_message)
-                return
+                return earlier.reply_message
             except BadRequest as error:
                 if _unchanged(error):
-                    self.store.sent_as(reply_id, earlier.reply_message)
-                    return
+                    return earlier.reply_message
                 log.info("could not update the earlier answer (%s); sending a new one", error.message)
-        try:
-            sent = await message.reply_html(text, reply_markup=buttons, do_quote=chat.type != ChatType.PRIVATE)
-        except TelegramError as error:
-            if maybe_delivered(error):
-                self._unconfirmed[reply_id] = chat.id
-                if len(self._unconfirmed) > UNCONFIRMED_KEPT:
-                    del self._unconfirmed[next(iter(self._unconfirmed))]
-            raise
-        self.store.sent_as(reply_id, sent.message_id)
+        sent = await message.reply_html(text, reply_markup=buttons, do_quote=chat.type != ChatType.PRIVATE)
+        return sent.message_id
 
     async def _ask(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, question: str) -> Answer:
         """The engine's answer, with "typing…" shown if it takes longer than telegram.typing_delay
@@ -382,7 +450,7 @@ class Citebot:
     def _answers_in_place(self) -> bool:
         return len(self.engine.index) <= INLINE_ASK_PASSAGES
 
-    def _answer_buttons(self, reply_id: int, answer: Answer) -> InlineKeyboardMarkup:
+    def _answer_buttons(self, reply_id: str, answer: Answer) -> InlineKeyboardMarkup:
         votes = [
             InlineKeyboardButton("👍", callback_data=_Button("u", reply_id).data()),
             InlineKeyboardButton("👎", callback_data=_Button("d", reply_id).data()),
@@ -399,17 +467,25 @@ class Citebot:
     # --- buttons ----------------------------------------------------------------------------
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button under an answer. It acts only on an answer sent to the chat it is pressed in:
+        Telegram does not check that callback data came from a button it showed."""
         query = update.callback_query
         button = _Button.parse(query.data)
-        if button is not None and isinstance(query.message, Message):
-            self._link(button.reply_id, query.message)
-        if button is not None and button.action in ("u", "d"):
-            await self._vote(query, button)
+        # A button on a message sent in inline mode has no chat: it is none of citebot's answers.
+        chat = query.message.chat.id if query.message is not None else None
+        if button is None or chat is None:
+            await query.answer(_EXPIRED, show_alert=True)
             return
-        # Citebot's answers are messages in a chat; a button on anything else (a message sent in
-        # inline mode, one the bot can no longer see) is not one of its own.
-        stored = self.store.reply(button.reply_id) if button is not None else None
-        if button is None or stored is None or not isinstance(query.message, Message):
+        if (sending := self._sending.get(button.reply_id)) is not None:
+            await sending.wait()  # pressed before its answer was kept (Telegram was slow to confirm it)
+        if isinstance(query.message, Message):
+            self._link(button.reply_id, query.message)
+        if button.action in ("u", "d"):
+            await self._vote(query, button, chat)
+            return
+        # Citebot's answers are messages it can still see and edit.
+        stored = self.store.tolerant.read(self.store.reply, button.reply_id, chat, fallback=None)
+        if stored is None or not isinstance(query.message, Message):
             await query.answer(_EXPIRED, show_alert=True)
             return
         answer = render.answer_from_json(stored.answer)
@@ -426,23 +502,30 @@ class Citebot:
         else:
             await self._send_source(update, context, answer.results[button.rank])
 
-    def _link(self, reply_id: int, message: Message) -> None:
+    def _link(self, reply_id: str, message: Message) -> None:
         """A reply whose send timed out (it may have arrived) learns its message when one of its
         buttons is pressed in its own chat, so that editing the question edits it in place."""
-        if self._unconfirmed.get(reply_id) != message.chat.id:
+        chat = message.chat.id
+        if self._unconfirmed.get(reply_id) != chat:
             return
         del self._unconfirmed[reply_id]
-        stored = self.store.reply(reply_id)
+        stored = self.store.tolerant.read(self.store.reply, reply_id, chat, fallback=None)
         if stored is not None and stored.reply_message is None:
-            self.store.sent_as(reply_id, message.message_id)
+            self.store.tolerant.write(self.store.sent_as, reply_id, chat, message.message_id)
 
-    async def _vote(self, query: Any, button: _Button) -> None:
-        """Keep a 👍/👎 for the corpus owner's `citebot feedback`; pressing again changes the vote."""
+    async def _vote(self, query: Any, button: _Button, chat: int) -> None:
+        """Keep a 👍/👎 for the corpus owner's `citebot feedback`: one per person per answer, pressing
+        again changes it."""
         up = button.action == "u"
-        if not self.store.vote(button.reply_id, query.from_user.id, up):
+        voted = self.store.tolerant.write(self.store.vote, button.reply_id, chat, query.from_user.id, up)
+        if voted is None:
+            await query.answer("Sorry — I cannot keep votes just now. Please try again later.")
+        elif not voted:
             await query.answer(_EXPIRED, show_alert=True)
-            return
-        await query.answer("Thanks — glad it helped." if up else "Thanks — noted, so the documents can be improved.")
+        else:
+            await query.answer(
+                "Thanks — glad it helped." if up else "Thanks — noted, so the documents can be improved."
+            )
 
     async def _show_more(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: _Button, answer: Answer
@@ -625,18 +708,28 @@ class Citebot:
         if not await self._admin_only(update, "/stats"):
             return
         index = self.engine.index
-        served = self.store.stats()
-        median = f"{served.median_seconds * 1000:.0f} ms" if served.median_seconds is not None else "—"
+        served = self.store.tolerant.read(self.store.stats, fallback=None)
+        if served is None:
+            questions = median = "unknown (the bot's data file cannot be read; the log says why)"
+        else:
+            questions = str(served.questions)
+            median = f"{served.median_seconds * 1000:.0f} ms" if served.median_seconds is not None else "—"
         await update.effective_message.reply_text(
             f"Documents: {len(index.documents)}\nPassages: {len(index)}\nSkipped files: {len(index.skipped)}\n"
-            f"Questions served: {served.questions}\nMedian answer time: {median}"
+            f"Questions served: {questions}\nMedian answer time: {median}"
         )
 
     async def on_feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`citebot feedback`'s report, for an admin away from the server."""
         if not await self._admin_only(update, "/feedback"):
             return
-        text = feedback.format_text(feedback.build(self.store.asked(), self.store.votes()))
+        kept = self.store.tolerant.read(lambda: (self.store.asked(), self.store.votes()), fallback=None)
+        if kept is None:
+            await update.effective_message.reply_text(
+                "The bot's data file cannot be read just now (the log says why), so there is no report."
+            )
+            return
+        text = feedback.format_text(feedback.build(*kept))
         budget = render.TELEGRAM_LIMIT
         while len(reply := f"<pre>{escape(render.cut(text, budget))}</pre>") > render.TELEGRAM_LIMIT:
             budget //= 2
@@ -681,7 +774,7 @@ class Citebot:
             if not complete:
                 await message.reply_text(too_large)
                 return
-            problem = await asyncio.to_thread(_unreadable, upload, name)
+            problem = await asyncio.to_thread(_unreadable, upload, name, self.config.reading)
             if problem:
                 await message.reply_text(f"I could not read {escape(name)}: {escape(problem)}. Nothing was added.")
                 return
@@ -701,6 +794,7 @@ class Citebot:
         await message.reply_text(
             f"{verb} <b>{escape(name)}</b>: {passages} passages. "
             f"The index now has {report.documents} documents, {report.passages} passages."
+            + (f"\n\n{_unsaved_html(report)}" if report.save_error else "")
         )
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -723,6 +817,8 @@ class Citebot:
     async def _reindex(self) -> BuildReport:
         async with self._reindexing:
             report = await asyncio.to_thread(self.engine.reindex)
+            if report.save_error:
+                log.warning("reindex: %s: %s", report.save_error, _UNSAVED)
             self.examples = await asyncio.to_thread(example_questions, self.engine.index, self.engine.ask)
             await asyncio.to_thread(prepare, self.engine.index)
             return report
@@ -842,19 +938,32 @@ def _current_position(index: Any, result: Result) -> int | None:
     return None
 
 
-def _unreadable(path: Path, name: str) -> str:
-    """Why a file cannot be indexed, or "" when it reads as a document."""
+def _unreadable(path: Path, name: str, limits: corpus.ReadingLimits) -> str:
+    """Why a file cannot be indexed, or "" when it reads as a document: read as a reindex would, within
+    the reading limits (a large file or a PDF in a reader process of its own, stopped if it runs over)."""
     stat = path.stat()
     try:
-        corpus.read_document(corpus.CorpusFile(name, path, stat.st_size, stat.st_mtime_ns))
+        corpus.read_bounded(corpus.CorpusFile(name, path, stat.st_size, stat.st_mtime_ns), limits)
     except DocumentError as error:
         return str(error)
     return ""
 
 
+_UNSAVED = "answering from the new index in memory; a restart goes back to the previous one"
+
+
+def _unsaved_html(report: BuildReport) -> str:
+    return (
+        f"⚠️ The new index was not saved ({escape(report.save_error or '')}): I answer from it in memory, "
+        "and a restart goes back to the previous one."
+    )
+
+
 def _report_html(report: BuildReport) -> str:
     reused = f" ({report.reused} unchanged)" if report.reused else ""
     lines = [f"Indexed {report.documents} documents{reused}, {report.passages} passages in {report.seconds:.1f} s."]
+    if report.save_error:
+        lines.append(_unsaved_html(report))
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)} files:")
         lines += [f"• {escape(skipped.doc_id)}: {escape(skipped.reason)}" for skipped in report.skipped[:20]]

@@ -5,7 +5,11 @@ Tests drive it as a user would: push updates into the fake server, wait for what
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +22,7 @@ from telegram.ext import Application
 
 from bot.config import Config, load_config
 from bot.engine import Engine
-from bot.store import Store
+from bot.store import STORE_FILE, Store
 from bot.telegram_app import build_application, polling_arguments, serving_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +52,9 @@ def write_site(folder: Path, api: FakeBotApi, chunking: dict | None = None, **te
 @asynccontextmanager
 async def running_bot(config_path: Path, api: FakeBotApi) -> AsyncIterator[RunningBot]:
     """Start the bot as run_polling would (initialize, post_init, start, poll, polling errors to
-    the error handlers) and stop it after."""
+    the error handlers) and stop it after (post_stop included)."""
     config = load_config(config_path, {})
-    store = Store(config.data)
+    store = Store(config.data, config.store)
     engine = serving_engine(config, store, notify=lambda message: None)
     application = build_application(config, engine, store)
 
@@ -66,7 +70,21 @@ async def running_bot(config_path: Path, api: FakeBotApi) -> AsyncIterator[Runni
         finally:
             await application.updater.stop()
             await application.stop()
+            await application.post_stop(application)
             await application.post_shutdown(application)
+
+
+async def answers_kept(config: Config, count: int, timeout: float = 5.0) -> None:
+    """Wait until the bot has kept `count` answers in its store. It keeps an answer once Telegram has
+    confirmed sending it, a moment after the fake server has seen the sendMessage."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.closing(sqlite3.connect(config.data / STORE_FILE)) as db:
+            kept = db.execute("SELECT count(*) FROM replies").fetchone()[0]
+        if kept >= count:
+            return
+        assert time.monotonic() < deadline, f"{kept} answers kept, not {count}"
+        await asyncio.sleep(0.01)
 
 
 def text_of(call: Call) -> str:

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+from data_files import tmpfs
 
 from bot.cli import main
 from bot.config import TOKEN_ENV
 from bot.index import INDEX_FILE, load
+from bot.store import STORE_FILE, Store
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -220,26 +222,6 @@ def test_reindex_that_cannot_save_exits_1_with_one_line(site: Site, capsys: pyte
     assert "the index there was left as it was" in err
 
 
-@contextmanager
-def tmpfs(folder: Path, kilobytes: int) -> Iterator[Path]:
-    """A file system of its own at `folder`, `kilobytes` large: a disk that fills up for real."""
-    if os.geteuid() != 0:
-        pytest.skip("a full disk is simulated with a small tmpfs, and only root can mount one")
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={kilobytes}k,mode=0755", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
 def test_reindex_onto_a_full_disk_exits_1_and_keeps_the_previous_index(
     site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -435,6 +417,20 @@ def test_feedback_before_anything_was_recorded_says_so(site: Site, capsys: pytes
     assert "0 questions asked, 0 votes." in out and "nothing recorded yet" in out
     code, out, _ = cli(capsys, site.args("feedback", "--json"))
     assert json.loads(out)["questions"] == 0
+
+
+def test_feedback_reads_the_store_with_its_settings(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    """store.keep_days holds for the report too: an answer older than that is not reported."""
+    site.config.write_text("answer:\n  top_k: 3\nstore:\n  keep_days: 1\n", encoding="utf-8")
+    store = Store(site.root / "data")
+    store.record(1, 1, {"question": "asked two days ago", "answered": True}, 0.1)
+    store.record(1, 2, {"question": "asked just now", "answered": True}, 0.1)
+    store.close()
+    with contextlib.closing(sqlite3.connect(site.root / "data" / STORE_FILE)) as db, db:
+        db.execute("UPDATE replies SET created = ? WHERE question = 'asked two days ago'", (time.time() - 2 * 86400,))
+    code, out, _ = cli(capsys, site.args("feedback"))
+    assert code == 0
+    assert out.startswith("1 question asked, 0 votes.") and "asked two days ago" not in out
 
 
 def test_chat_ends_cleanly_at_end_of_input(

@@ -109,15 +109,15 @@ def test_a_store_that_cannot_be_written_leaves_memory_working_and_is_logged_once
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with caplog.at_level(logging.INFO, logger="bot.memory"):
+        with caplog.at_level(logging.INFO, logger="bot.store"):
             conversations.remember("42", turn("first", now))
             conversations.remember("42", turn("second", now + 1))
             conversations.forget("43")
             assert [t.question for t in conversations.recall("42", now + 2)] == ["first", "second"]
-            assert sum("kept in this process only" in r.message for r in caplog.records) == 1
+            assert sum("memories last only until a restart" in r.message for r in caplog.records) == 1
             holder.communicate("", timeout=10)  # releases the lock
             conversations.remember("42", turn("third", now + 2))
-            assert sum("saved again" in r.message for r in caplog.records) == 1
+            assert sum("works again:" in r.message for r in caplog.records) == 1
     finally:
         holder.kill()
         holder.wait()

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from data_files import as_version_3, held_lock
 
 from bot import store as store_module
 from bot.config import load_config
@@ -48,7 +50,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_a_recorded_answer_is_found_by_its_id(store: Store) -> None:
     reply_id = store.record(CHAT, 17, ANSWER, 0.25)
-    stored = store.reply(reply_id)
+    stored = store.reply(reply_id, CHAT)
     assert stored is not None
     assert stored.reply_id == reply_id
     assert stored.answer == ANSWER
@@ -57,27 +59,28 @@ def test_a_recorded_answer_is_found_by_its_id(store: Store) -> None:
 
 def test_sent_as_remembers_the_reply_message(store: Store) -> None:
     reply_id = store.record(CHAT, 17, ANSWER, 0.25)
-    store.sent_as(reply_id, 18)
-    assert store.reply(reply_id).reply_message == 18
+    store.sent_as(reply_id, CHAT, 18)
+    assert store.reply(reply_id, CHAT).reply_message == 18
     assert store.reply_to(CHAT, 17).reply_message == 18
 
 
 def test_unknown_reply_id_is_none(store: Store) -> None:
     store.record(CHAT, 17, ANSWER, 0.25)
-    assert store.reply(99_999) is None
+    assert store.reply("99999", CHAT) is None
+    assert store.reply("AAAAAAAAAAAAAAAA", CHAT) is None
 
 
 def test_each_record_gets_its_own_id(store: Store) -> None:
     first = store.record(CHAT, 1, an_answer("one"), 0.1)
     second = store.record(CHAT, 2, an_answer("two"), 0.1)
     assert first != second
-    assert store.reply(first).answer["question"] == "one"
-    assert store.reply(second).answer["question"] == "two"
+    assert store.reply(first, CHAT).answer["question"] == "one"
+    assert store.reply(second, CHAT).answer["question"] == "two"
 
 
 def test_non_ascii_answers_round_trip(store: Store) -> None:
     answer = an_answer("Şuşa bəyannaməsi nə vaxt imzalanıb? «кавычки» 🙂")
-    assert store.reply(store.record(CHAT, 5, answer, 1.0)).answer == answer
+    assert store.reply(store.record(CHAT, 5, answer, 1.0), CHAT).answer == answer
 
 
 def test_reply_to_returns_the_latest_answer_to_the_question_message(store: Store) -> None:
@@ -105,7 +108,7 @@ def test_a_chat_id_given_as_text_is_the_same_chat(store: Store) -> None:
 
 def test_an_answer_without_a_question_message_is_kept_but_not_found_by_message(store: Store) -> None:
     reply_id = store.record(CHAT, None, ANSWER, 0.1)
-    assert store.reply(reply_id).answer == ANSWER
+    assert store.reply(reply_id, CHAT).answer == ANSWER
     assert store.reply_to(CHAT, 0) is None
 
 
@@ -115,7 +118,7 @@ def test_an_answer_without_a_question_message_is_kept_but_not_found_by_message(s
 def test_raw_chat_ids_never_reach_the_database_file(tmp_path: Path) -> None:
     store = Store(tmp_path)
     for chat in (CHAT, GROUP):
-        store.sent_as(store.record(chat, 40, ANSWER, 0.1), 41)
+        store.sent_as(store.record(chat, 40, ANSWER, 0.1), chat, 41)
     store.close()
     content = (tmp_path / STORE_FILE).read_bytes()
     assert b"When was the bridge opened?" in content  # the rows are in this file
@@ -144,11 +147,11 @@ def test_chat_keys_are_salted_per_store(tmp_path: Path) -> None:
 def test_data_survives_closing_and_reopening(tmp_path: Path) -> None:
     store = Store(tmp_path / "data")
     reply_id = store.record(CHAT, 40, ANSWER, 0.5)
-    store.sent_as(reply_id, 41)
+    store.sent_as(reply_id, CHAT, 41)
     store.close()
     reopened = Store(tmp_path / "data")
     try:
-        assert reopened.reply(reply_id).answer == ANSWER
+        assert reopened.reply(reply_id, CHAT).answer == ANSWER
         found = reopened.reply_to(CHAT, 40)  # the salt is kept too, so the chat is found again
         assert found is not None and found.reply_id == reply_id and found.reply_message == 41
         assert reopened.stats().questions == 1
@@ -217,7 +220,7 @@ def test_a_database_that_is_not_citebots_is_moved_aside(tmp_path: Path, foreign:
     try:
         assert len(list(tmp_path.glob(f"{STORE_FILE}.broken-*"))) == 1
         reply_id = store.record(CHAT, 40, ANSWER, 0.1)
-        assert store.reply(reply_id).answer == ANSWER
+        assert store.reply(reply_id, CHAT).answer == ANSWER
     finally:
         store.close()
 
@@ -234,7 +237,7 @@ def test_a_truncated_database_is_moved_aside_and_a_fresh_one_works(tmp_path: Pat
         (aside,) = tmp_path.glob(f"{STORE_FILE}.broken-*")
         assert aside.read_bytes() == whole[: len(whole) // 2]
         assert store.stats() == ServedStats(0, None)
-        assert store.reply(store.record(CHAT, 1, ANSWER, 0.1)).answer == ANSWER
+        assert store.reply(store.record(CHAT, 1, ANSWER, 0.1), CHAT).answer == ANSWER
     finally:
         store.close()
 
@@ -266,15 +269,15 @@ def test_answers_older_than_keep_days_are_gone_at_once_whenever_they_are_pruned(
     store.close()
     now = time.time()
     with contextlib.closing(sqlite3.connect(tmp_path / STORE_FILE)) as db, db:
-        db.execute("UPDATE replies SET created = ? WHERE id = ?", (now - KEEP_DAYS * 86400 - 3600, old))
-        db.execute("UPDATE replies SET created = ? WHERE id = ?", (now - KEEP_DAYS * 86400 + 3600, almost_old))
+        db.execute("UPDATE replies SET created = ? WHERE key = ?", (now - KEEP_DAYS * 86400 - 3600, old))
+        db.execute("UPDATE replies SET created = ? WHERE key = ?", (now - KEEP_DAYS * 86400 + 3600, almost_old))
     reopened = Store(tmp_path)
     try:
-        assert reopened.reply(old) is None
+        assert reopened.reply(old, CHAT) is None
         assert reopened.reply_to(CHAT, 1) is None
-        assert not reopened.vote(old, CHAT, up=True)
-        assert reopened.reply(almost_old) is not None
-        assert reopened.reply(recent) is not None
+        assert not reopened.vote(old, CHAT, CHAT, up=True)
+        assert reopened.reply(almost_old, CHAT) is not None
+        assert reopened.reply(recent, CHAT) is not None
         assert reopened.stats() == ServedStats(2, 1.0)
         assert reopened.asked() == [("almost old", True), ("recent", True)]
         assert replies_on_disk(tmp_path) == 3  # opening deletes nothing: pruning is a job of its own
@@ -295,11 +298,18 @@ def replies_on_disk(folder: Path) -> int:
 CITED = {**ANSWER, "results": [{"doc": "bridge.txt", "passage": 3}]}
 
 
+def schema_version(folder: Path) -> str:
+    with contextlib.closing(sqlite3.connect(folder / STORE_FILE)) as db:
+        return db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
+
+
 def test_a_version_1_file_is_upgraded_and_keeps_its_replies(tmp_path: Path) -> None:
     """Files written before memory and votes existed: their replies (and buttons) carry on."""
     store = Store(tmp_path)
-    reply_id = store.record(CHAT, 40, ANSWER, 0.1)
+    store.record(CHAT, 40, ANSWER, 0.1)
     store.close()
+    as_version_3(tmp_path)
+    reply_id = "1"  # what its buttons carry: the row number
     with contextlib.closing(sqlite3.connect(tmp_path / STORE_FILE)) as db, db:
         db.execute("DROP TABLE turns")
         db.execute("DROP TABLE votes")
@@ -307,14 +317,38 @@ def test_a_version_1_file_is_upgraded_and_keeps_its_replies(tmp_path: Path) -> N
     upgraded = Store(tmp_path)
     try:
         assert not list(tmp_path.glob(f"{STORE_FILE}.broken-*"))
-        assert upgraded.reply(reply_id).answer == ANSWER
-        assert upgraded.vote(reply_id, CHAT, up=True)
+        assert upgraded.reply(reply_id, CHAT).answer == ANSWER
+        assert upgraded.vote(reply_id, CHAT, CHAT, up=True)
         upgraded.keep_turns(CHAT, [{"question": "q"}], time.time())
         assert upgraded.turns(CHAT) == [{"question": "q"}]
     finally:
         upgraded.close()
-    with contextlib.closing(sqlite3.connect(tmp_path / STORE_FILE)) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+    assert schema_version(tmp_path) == "4"
+
+
+def test_a_version_3_file_keeps_its_buttons_working_in_their_own_chat_only(tmp_path: Path) -> None:
+    """Buttons sent before version 4 carry the answer's row number: they keep working in the chat
+    they were sent to, and name nothing anywhere else; answers kept since have keys."""
+    store = Store(tmp_path)
+    store.record(CHAT, 40, CITED, 0.1)
+    store.record(GROUP, 41, ANSWER, 0.1)
+    store.close()
+    as_version_3(tmp_path)
+    upgraded = Store(tmp_path)
+    try:
+        assert not list(tmp_path.glob(f"{STORE_FILE}.broken-*"))
+        assert schema_version(tmp_path) == "4"
+        assert upgraded.reply("1", CHAT).answer == CITED and upgraded.reply("2", GROUP).answer == ANSWER
+        assert upgraded.reply("1", GROUP) is None and upgraded.reply("2", CHAT) is None
+        assert upgraded.reply_to(CHAT, 40).reply_id == "1"
+        assert not upgraded.vote("1", GROUP, 555, up=True)
+        assert upgraded.vote("1", CHAT, 555, up=True)
+        new = upgraded.record(CHAT, 42, ANSWER, 0.1)
+        assert re.fullmatch(r"[A-Za-z0-9_-]{16}", new)
+        assert upgraded.reply(new, CHAT).answer == ANSWER and upgraded.reply(new, GROUP) is None
+        assert upgraded.reply("3", CHAT) is None  # its row number is no name for it
+    finally:
+        upgraded.close()
 
 
 def test_turns_are_kept_per_chat_and_forgotten_on_request(store: Store) -> None:
@@ -328,22 +362,22 @@ def test_turns_are_kept_per_chat_and_forgotten_on_request(store: Store) -> None:
 
 def test_a_second_vote_on_an_answer_changes_it_and_each_person_has_one(store: Store) -> None:
     reply_id = store.record(GROUP, 40, CITED, 0.1)
-    assert store.vote(reply_id, 1001, up=False)
-    assert store.vote(reply_id, 1001, up=True)  # the same person changes their mind
-    assert store.vote(reply_id, 1002, up=False)  # someone else in the group
+    assert store.vote(reply_id, GROUP, 1001, up=False)
+    assert store.vote(reply_id, GROUP, 1001, up=True)  # the same person changes their mind
+    assert store.vote(reply_id, GROUP, 1002, up=False)  # someone else in the group
     assert sorted(store.votes()) == sorted(
         [("When was the bridge opened?", "bridge.txt", 3, 1), ("When was the bridge opened?", "bridge.txt", 3, -1)]
     )
 
 
 def test_a_vote_on_an_unknown_answer_is_refused(store: Store) -> None:
-    assert not store.vote(12345, CHAT, up=True)
+    assert not store.vote("12345", CHAT, CHAT, up=True)
     assert store.votes() == []
 
 
 def test_votes_and_turns_keep_no_raw_ids(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    store.vote(store.record(CHAT, 40, CITED, 0.1), 777001, up=False)
+    store.vote(store.record(CHAT, 40, CITED, 0.1), CHAT, 777001, up=False)
     store.keep_turns(CHAT, [{"question": "When was it opened?"}], time.time())
     store.close()
     content = b"".join(path.read_bytes() for path in tmp_path.glob(f"{STORE_FILE}*"))
@@ -361,31 +395,10 @@ def test_asked_lists_every_question_with_whether_it_was_answered(store: Store) -
 # --- a lock is waited for, then refused; a read-only file is refused; neither is moved aside --
 
 
-@contextlib.contextmanager
-def held_lock(path: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the database's write lock (BEGIN EXCLUSIVE) for `seconds`, then
-    committing; stopped when the block ends if it still holds it."""
-    code = (
-        "import sqlite3, sys, time\n"
-        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-        "db.execute('BEGIN EXCLUSIVE')\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(float(sys.argv[2]))\n"
-        "db.execute('COMMIT')\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        yield holder
-    finally:
-        holder.terminate()
-        holder.wait(timeout=10)
-
-
 def test_a_lock_held_longer_than_the_timeout_refuses_to_start_and_loses_nothing(tmp_path: Path) -> None:
     store = Store(tmp_path)
     reply_id = store.record(CHAT, 40, ANSWER, 0.1)
-    store.vote(reply_id, CHAT, up=True)
+    store.vote(reply_id, CHAT, CHAT, up=True)
     store.close()
     with held_lock(tmp_path / STORE_FILE, 60) as holder:
         started = time.monotonic()
@@ -401,7 +414,7 @@ def test_a_lock_held_longer_than_the_timeout_refuses_to_start_and_loses_nothing(
     assert not list(tmp_path.glob(f"{STORE_FILE}.broken-*"))
     reopened = Store(tmp_path)
     try:
-        assert reopened.reply(reply_id).answer == ANSWER
+        assert reopened.reply(reply_id, CHAT).answer == ANSWER
         assert reopened.votes() == [("When was the bridge opened?", "", 0, 1)]
     finally:
         reopened.close()
@@ -417,8 +430,8 @@ def test_a_lock_held_for_less_than_the_timeout_is_waited_for(tmp_path: Path) -> 
         waited = time.monotonic() - started
     try:
         assert 0.3 <= waited < 10
-        assert reopened.reply(reply_id).answer == ANSWER
-        assert reopened.record(CHAT, 41, ANSWER, 0.1) > reply_id
+        assert reopened.reply(reply_id, CHAT).answer == ANSWER
+        assert reopened.reply(reopened.record(CHAT, 41, ANSWER, 0.1), CHAT).answer == ANSWER
     finally:
         reopened.close()
 
@@ -513,7 +526,7 @@ def test_prune_keeps_the_data_under_max_mb_dropping_the_oldest_answers_and_no_vo
     try:
         ids = [store.record(CHAT, n, incompressible_answer(rng, n), 0.1) for n in range(800)]  # ~2.5 MB
         for reply_id in ids[:50]:
-            assert store.vote(reply_id, CHAT, up=False)
+            assert store.vote(reply_id, CHAT, CHAT, up=False)
         assert (tmp_path / STORE_FILE).stat().st_size + (tmp_path / f"{STORE_FILE}-wal").stat().st_size > 2 * 2**20
         pruned = store.prune()
         assert 400 < pruned.replies < 800
@@ -521,7 +534,7 @@ def test_prune_keeps_the_data_under_max_mb_dropping_the_oldest_answers_and_no_vo
         store.close()
         assert (tmp_path / STORE_FILE).stat().st_size <= 2**20  # the freed space went back to the disk
         store = Store(tmp_path, StoreSettings(max_mb=1))
-        kept = [reply_id for reply_id in ids if store.reply(reply_id) is not None]
+        kept = [reply_id for reply_id in ids if store.reply(reply_id, CHAT) is not None]
         assert kept == ids[-len(kept) :]  # the newest, in one run
         assert len(store.votes()) == 50  # votes outlive the answers they were on
         assert store.prune().replies == 0
@@ -529,13 +542,16 @@ def test_prune_keeps_the_data_under_max_mb_dropping_the_oldest_answers_and_no_vo
         store.close()
 
 
-def test_answer_ids_are_never_reused_after_everything_expired(tmp_path: Path) -> None:
+def test_answer_ids_are_unguessable_and_row_numbers_never_name_them(tmp_path: Path) -> None:
     store = Store(tmp_path)
     try:
         ids = [store.record(CHAT, n, an_answer(f"q{n}"), 0.1) for n in range(PRUNE_BATCH + 5)]
+        assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[A-Za-z0-9_-]{16}", i) for i in ids)
         later = time.time() + (KEEP_DAYS + 1) * 86400
         assert store.prune(now=later).replies == len(ids) - 1  # all but the newest
-        assert store.record(CHAT, 1, an_answer("new"), 0.1) > ids[-1]  # an old button names nothing new
+        new = store.record(CHAT, 1, an_answer("new"), 0.1)
+        assert store.reply(new, CHAT).answer == an_answer("new")
+        assert all(store.reply(str(row), CHAT) is None for row in range(len(ids) + 3))
     finally:
         store.close()
 
@@ -551,7 +567,7 @@ def test_the_bot_keeps_writing_while_prune_runs_in_a_thread(tmp_path: Path) -> N
         pruning.start()
         written = [store.record(GROUP, n, an_answer(f"during {n}"), 0.1) for n in range(200)]
         pruning.join(timeout=60)
-        assert results and all(store.reply(reply_id) is not None for reply_id in written)
+        assert results and all(store.reply(reply_id, GROUP) is not None for reply_id in written)
     finally:
         store.close()
 
@@ -565,7 +581,7 @@ def test_votes_are_kept_even_over_max_mb_and_that_is_told_once(
         for n in range(300):  # votes of ~4 KB each: a question as long as Telegram allows
             answer = incompressible_answer(rng, n)
             reply_id = store.record(CHAT, n, {**answer, "question": answer["results"][0]["text"]}, 0.1)
-            store.vote(reply_id, CHAT, up=True)
+            store.vote(reply_id, CHAT, CHAT, up=True)
         with caplog.at_level(logging.WARNING, logger="bot.store"):
             store.prune()
             store.prune()
@@ -618,8 +634,10 @@ def test_an_answer_is_kept_compressed(tmp_path: Path) -> None:
 def test_a_version_2_file_keeps_its_answers_votes_and_feedback(tmp_path: Path) -> None:
     """Answers kept as JSON text before compression read back, vote and report as before."""
     store = Store(tmp_path)
-    reply_id = store.record(CHAT, 40, ANSWER, 0.5)
+    store.record(CHAT, 40, ANSWER, 0.5)
     store.close()
+    as_version_3(tmp_path)
+    reply_id = "1"
     with contextlib.closing(sqlite3.connect(tmp_path / STORE_FILE)) as db, db:  # as version 2 wrote it
         db.execute("ALTER TABLE replies DROP COLUMN question")
         db.execute("ALTER TABLE replies DROP COLUMN answered")
@@ -628,11 +646,11 @@ def test_a_version_2_file_keeps_its_answers_votes_and_feedback(tmp_path: Path) -
     store = Store(tmp_path)
     try:
         assert not list(tmp_path.glob(f"{STORE_FILE}.broken-*"))
-        assert store.reply(reply_id).answer == {**CITED, "answered": False}
+        assert store.reply(reply_id, CHAT).answer == {**CITED, "answered": False}
         assert store.reply_to(CHAT, 40).reply_id == reply_id
-        assert store.vote(reply_id, CHAT, up=False)
+        assert store.vote(reply_id, CHAT, CHAT, up=False)
         new = store.record(CHAT, 42, an_answer("a new one"), 0.1)
-        assert store.reply(new).answer == an_answer("a new one")
+        assert store.reply(new, CHAT).answer == an_answer("a new one")
         assert store.asked() == [("When was the bridge opened?", False), ("a new one", True)]
         assert store.votes() == [("When was the bridge opened?", "bridge.txt", 3, -1)]
     finally:
@@ -660,29 +678,36 @@ HUGE = (10**30, -(10**30), 2**63, -(2**63) - 1)
 
 
 @pytest.mark.parametrize("huge", HUGE)
-def test_an_id_sqlite_cannot_hold_is_no_such_answer(store: Store, huge: int) -> None:
-    reply_id = store.record(CHAT, 40, CITED, 0.1)
-    assert store.reply(huge) is None
-    assert not store.vote(huge, CHAT, up=True)
-    assert store.reply_to(CHAT, huge) is None
-    store.sent_as(huge, 41)
-    store.sent_as(reply_id, huge)  # a message id SQLite cannot hold is not kept
-    assert store.reply(reply_id).reply_message is None
-    unlinked = store.record(CHAT, huge, ANSWER, 0.1)  # kept, but not findable by that message
-    assert store.reply(unlinked).answer == ANSWER
-    assert store.vote(reply_id, huge, up=True)  # a voter is only ever hashed
-    assert store.votes() == [("When was the bridge opened?", "bridge.txt", 3, 1)]
+def test_an_id_sqlite_cannot_hold_is_no_such_answer(tmp_path: Path, huge: int) -> None:
+    """Forged numbers are looked up as answers kept before version 4, by row number."""
+    Store(tmp_path).close()
+    as_version_3(tmp_path)
+    store = Store(tmp_path)
+    try:
+        reply_id = store.record(CHAT, 40, CITED, 0.1)
+        assert store.reply(str(huge), CHAT) is None and store.reply(huge, CHAT) is None  # type: ignore[arg-type]
+        assert not store.vote(str(huge), CHAT, CHAT, up=True)
+        assert store.reply_to(CHAT, huge) is None
+        store.sent_as(str(huge), CHAT, 41)
+        store.sent_as(reply_id, CHAT, huge)  # a message id SQLite cannot hold is not kept
+        assert store.reply(reply_id, CHAT).reply_message is None
+        unlinked = store.record(CHAT, huge, ANSWER, 0.1, reply_message=huge)  # kept, not findable by message
+        assert store.reply(unlinked, CHAT).answer == ANSWER
+        assert store.vote(reply_id, CHAT, huge, up=True)  # a voter is only ever hashed
+        assert store.votes() == [("When was the bridge opened?", "bridge.txt", 3, 1)]
+    finally:
+        store.close()
 
 
 def test_lone_surrogates_are_kept_as_replacement_characters(store: Store) -> None:
     question = "When was the \ud800 bridge opened?\udfff"
     answer = {**CITED, "question": question, "note": "\udc80", "results": [{"doc": "a\ud83d.txt", "passage": 0}]}
     reply_id = store.record("chat\ud800", 40, answer, 0.1)
-    kept = store.reply(reply_id).answer
+    kept = store.reply(reply_id, "chat\ud800").answer
     assert kept["question"] == "When was the \ufffd bridge opened?\ufffd"
     assert kept["note"] == "\ufffd" and kept["results"][0]["doc"] == "a\ufffd.txt"
     assert store.reply_to("chat\ud800", 40).reply_id == reply_id
-    assert store.vote(reply_id, "voter\udfff", up=False)
+    assert store.vote(reply_id, "chat\ud800", "voter\udfff", up=False)
     assert store.votes() == [("When was the \ufffd bridge opened?\ufffd", "a\ufffd.txt", 0, -1)]
     assert store.asked() == [("When was the \ufffd bridge opened?\ufffd", True)]
     store.keep_turns("chat\ud800", [{"question": "and \ud800 then?"}], time.time())
@@ -691,15 +716,16 @@ def test_lone_surrogates_are_kept_as_replacement_characters(store: Store) -> Non
 
 def test_numbers_that_are_not_numbers_are_kept_as_something_sane(store: Store) -> None:
     reply_id = store.record(CHAT, 40, ANSWER, float("nan"))
-    assert store.reply(reply_id) is not None and store.stats() == ServedStats(1, 0.0)
+    assert store.reply(reply_id, CHAT) is not None and store.stats() == ServedStats(1, 0.0)
     store.keep_turns(CHAT, [{"question": "q"}], float("inf"))
     assert store.turns(CHAT) == [{"question": "q"}]
 
 
-def test_a_button_pressed_in_another_chat_finds_nothing_when_the_chat_is_given(store: Store) -> None:
+def test_an_answer_is_found_only_in_the_chat_it_was_sent_to(store: Store) -> None:
     reply_id = store.record(CHAT, 40, CITED, 0.1)
     assert store.reply(reply_id, CHAT) is not None and store.reply(reply_id, str(CHAT)) is not None
     assert store.reply(reply_id, GROUP) is None
-    assert not store.vote(reply_id, 555, up=True, chat_id=GROUP)
-    assert store.votes() == []
-    assert store.vote(reply_id, 555, up=True, chat_id=CHAT)
+    assert not store.vote(reply_id, GROUP, 555, up=True)
+    store.sent_as(reply_id, GROUP, 77)
+    assert store.votes() == [] and store.reply(reply_id, CHAT).reply_message is None
+    assert store.vote(reply_id, CHAT, 555, up=True)

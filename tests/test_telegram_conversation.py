@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fake_bot_api import FakeBotApi
-from telegram_harness import ROOT, USER, RunningBot, buttons_of, running_bot, text_of, write_site
+from telegram_harness import ROOT, USER, RunningBot, answers_kept, buttons_of, running_bot, text_of, write_site
 
 from bot import cli
 from bot.evaluate import normalize
@@ -106,6 +106,7 @@ async def test_votes_are_recorded_changed_and_reported(
     assert all("Thanks" in call.params["text"] for call in thanks)
     unanswerable = await say(api, "What will the weather be like in Baku tomorrow?")
     assert {"👍", "👎"} <= set(buttons_of(unanswerable))
+    await answers_kept(bot.config, 2)
 
     assert cli.main(["feedback", "--json", "--config", str(tmp_path / "config.yaml")]) == 0
     report = json.loads(capsys.readouterr().out)

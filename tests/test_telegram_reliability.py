@@ -5,10 +5,13 @@ over HTTP against the fake Bot API server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
+import shutil
 import socket
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,21 +20,27 @@ from typing import Self
 import httpx
 import pytest
 import yaml
+from data_files import as_version_3, fill, held_lock, tmpfs
 from fake_bot_api import FakeBotApi
 from telegram.error import TelegramError
 from telegram_harness import ADMIN, USER, buttons_of, running_bot, text_of, write_site
 
+from bot import store as store_module
+from bot import telegram_app
 from bot.bot_api import GATHER, Outage, Undelivered, UpdatesRequest
 from bot.config import load_config
 from bot.engine import Engine
 from bot.errors import ConfigError, UserError
-from bot.store import Store
+from bot.store import STORE_FILE, Store
 from bot.telegram_app import build_application
 from bot.webhook import MAX_BODY, WebhookServer
 
 QUESTION = "When did Azerbaijan declare its independence?"
 SECOND_QUESTION = "Which corridor connecting Azerbaijan and Turkey does the declaration mention?"
 CHATS = range(2001, 2009)
+CROWD = range(3001, 3031)  # thirty chats, one question each
+OTHER = 2002
+GROUP = -100300
 SORRY = "went wrong"
 HANDLED = ["message", "edited_message", "callback_query", "inline_query"]
 
@@ -49,6 +58,95 @@ def lines(caplog: pytest.LogCaptureFixture, level: int = logging.WARNING) -> lis
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records if record.exc_info]
+
+
+# --- 2: a full data folder ---------------------------------------------------------------
+
+
+async def test_a_full_data_folder_costs_the_buttons_not_the_answers_and_is_told_once(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    config_path = write_site(tmp_path, api)
+    with tmpfs(tmp_path / "data", kilobytes=1024) as data:  # the config's data folder
+        async with running_bot(config_path, api):
+            filler = fill(data)
+            for chat in CROWD:
+                api.message(QUESTION, chat_id=chat, user_id=chat)
+            for chat in CROWD:
+                await api.wait_for("sendMessage", chat_id=chat)
+            (unkept,) = api.bot_messages(CROWD[0])
+            api.press(buttons_of(unkept)["Context"], unkept, user_id=CROWD[0])
+            api.press(buttons_of(unkept)["👍"], unkept, user_id=CROWD[0])
+            expired = await api.wait_for("answerCallbackQuery", count=2)
+            api.command("/stats", chat_id=ADMIN, user_id=ADMIN)
+            stats = await api.wait_for("sendMessage", chat_id=ADMIN)
+            filler.unlink()  # room again: answers are kept again
+            api.message(SECOND_QUESTION)
+            await api.wait_for("sendMessage", chat_id=USER)
+            (kept,) = api.bot_messages(USER)
+            api.press(buttons_of(kept)["Context"], kept)
+            context = await api.wait_for("editMessageText")
+    for chat in CROWD:
+        ((reply,),) = [api.sent("sendMessage", chat)]
+        assert "1991" in text_of(reply) and buttons_of(reply)
+    assert all("expired" in call.params["text"] for call in api.sent("answerCallbackQuery")[:2])
+    assert "expired" in expired.params["text"] and "Questions served: 0" in text_of(stats)
+    assert context.params["message_id"] == kept["message_id"]
+    assert lines(caplog) == [
+        f"cannot use {data}/citebot.sqlite3 (database or disk is full): answers are still sent, but until it works "
+        "again their buttons will say they have expired, votes are not counted, and chats' memories last only "
+        "until a restart"
+    ]
+    assert [line for line in lines(caplog, logging.INFO) if "works again:" in line] == [
+        f"{data}/citebot.sqlite3 works again: answers, votes and chats' memories are kept again"
+    ]
+    assert not tracebacks(caplog)
+
+
+async def test_a_store_another_process_keeps_locked_costs_the_buttons_not_the_answers(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a full disk does, without root: the store cannot be written while another process
+    holds its write lock."""
+    monkeypatch.setattr(store_module, "RUNNING_LOCK_WAIT", 0.1)
+    caplog.set_level(logging.INFO)
+    async with running_bot(write_site(tmp_path, api), api):
+        with held_lock(tmp_path / "data" / STORE_FILE, 60):
+            for chat in CHATS:
+                api.message(QUESTION, chat_id=chat, user_id=chat)
+            for chat in CHATS:
+                await api.wait_for("sendMessage", chat_id=chat)
+            (unkept,) = api.bot_messages(CHATS[0])
+            api.press(buttons_of(unkept)["Context"], unkept, user_id=CHATS[0])
+            expired = await api.wait_for("answerCallbackQuery")
+        api.message(SECOND_QUESTION)
+        await api.wait_for("sendMessage", chat_id=USER)
+        (kept,) = api.bot_messages(USER)
+        api.press(buttons_of(kept)["Context"], kept)
+        context = await api.wait_for("editMessageText")
+    assert all("1991" in text_of(call) for chat in CHATS for call in api.sent("sendMessage", chat))
+    assert "expired" in expired.params["text"]
+    assert context.params["message_id"] == kept["message_id"]
+    (warning,) = lines(caplog)
+    assert warning.startswith(
+        f"cannot use {tmp_path / 'data' / STORE_FILE} (database is locked): answers are still sent"
+    )
+    assert len([line for line in lines(caplog, logging.INFO) if "works again:" in line]) == 1
+    assert not tracebacks(caplog)
+
+
+async def test_a_button_pressed_before_its_answer_is_kept_waits_for_it(api: FakeBotApi, tmp_path: Path) -> None:
+    """The answer is kept once Telegram confirms it was sent; a press in between waits for that."""
+    async with running_bot(write_site(tmp_path, api), api):
+        api.slow("sendMessage", 1.5)  # carried out at once, confirmed late
+        api.message(SECOND_QUESTION)
+        await until(lambda: api.bot_messages(USER))
+        (answer,) = api.bot_messages(USER)
+        api.press(buttons_of(answer)["Context"], answer)
+        context = await api.wait_for("editMessageText")
+    assert context.params["message_id"] == answer["message_id"]
+    assert not api.sent("answerCallbackQuery") or "expired" not in str(api.sent("answerCallbackQuery")[0].params)
 
 
 # --- 6: an outage loses no reply ----------------------------------------------------------
@@ -275,6 +373,7 @@ class Webhook:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.server.stop()
         await self.application.stop()
+        await self.application.post_stop(self.application)
         await self.application.shutdown()
         await self.application.post_shutdown(self.application)
 
@@ -376,6 +475,79 @@ async def test_a_webhook_telegram_refuses_or_a_port_in_use_is_one_line(api: Fake
                 pass
 
 
+# --- 11: buttons act only in their own chat -------------------------------------------------
+
+
+async def test_a_button_acts_only_on_an_answer_sent_to_the_chat_it_is_pressed_in(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Telegram does not check callback data: another chat's buttons, copied or guessed, name nothing."""
+    async with running_bot(write_site(tmp_path, api), api) as bot:
+        api.message(QUESTION, chat_id=OTHER, user_id=OTHER)
+        theirs = await api.wait_for("sendMessage", chat_id=OTHER)
+        api.message(SECOND_QUESTION)
+        mine = await api.wait_for("sendMessage", chat_id=USER)
+        (own,) = api.bot_messages(USER)
+        forged = [*buttons_of(theirs).values(), "m:1:0:0", "c:1:0:0", "u:1:0:0", "d:2:0:0"]
+        for data in forged:
+            api.press(data, own)
+        await api.wait_for("answerCallbackQuery", count=len(forged))
+        api.press(buttons_of(own)["Context"], own)  # its own buttons work
+        await api.wait_for("editMessageText")
+    answers = api.sent("answerCallbackQuery")
+    assert all("expired" in call.params.get("text", "") for call in answers[: len(forged)])
+    assert not api.sent("sendDocument") and len(api.sent("sendMessage", USER)) == 1
+    assert [call.params["message_id"] for call in api.sent("editMessageText")] == [own["message_id"]]
+    store = Store(bot.config.data)
+    try:
+        assert store.votes() == []
+    finally:
+        store.close()
+    pattern = re.compile(r"[mcsud]:([A-Za-z0-9_-]{16}):0:0")
+    ids = {pattern.fullmatch(data)[1] for data in [*buttons_of(theirs).values(), *buttons_of(mine).values()]}
+    assert len(ids) == 2  # one unguessable id per answer
+
+
+async def test_in_a_group_each_person_has_one_vote_on_an_answer_and_can_change_it(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    async with running_bot(write_site(tmp_path, api), api) as bot:
+        api.command(f"/ask {QUESTION}", chat_id=GROUP, chat_type="group")
+        await api.wait_for("sendMessage", chat_id=GROUP)
+        (answer,) = api.bot_messages(GROUP)
+        votes = buttons_of(answer)
+        for count, (label, user) in enumerate([("👍", USER), ("👎", USER), ("👍", OTHER)], start=1):
+            api.press(votes[label], answer, user_id=user)
+            await api.wait_for("answerCallbackQuery", count=count)
+    store = Store(bot.config.data)
+    try:
+        assert sorted(vote for *_, vote in store.votes()) == [-1, 1]
+    finally:
+        store.close()
+
+
+async def test_buttons_sent_before_answers_had_ids_keep_working_in_their_own_chat_only(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    config_path = write_site(tmp_path, api)
+    async with running_bot(config_path, api):
+        api.message(SECOND_QUESTION)
+        api.message(QUESTION, chat_id=OTHER, user_id=OTHER)
+        await api.wait_for("sendMessage", chat_id=USER)
+        await api.wait_for("sendMessage", chat_id=OTHER)
+    as_version_3(tmp_path / "data")  # as citebot kept them before: the buttons carried row numbers
+    (mine,), (theirs,) = api.bot_messages(USER), api.bot_messages(OTHER)
+    rows = {USER: "1", OTHER: "2"} if "Zangezur" in mine["text"] else {USER: "2", OTHER: "1"}
+    async with running_bot(config_path, api):
+        api.press(f"c:{rows[OTHER]}:0:0", mine)
+        refused = await api.wait_for("answerCallbackQuery")
+        api.press(f"c:{rows[USER]}:0:0", mine)
+        edit = await api.wait_for("editMessageText")
+    assert "expired" in refused.params["text"]
+    assert edit.params["chat_id"] == USER and "passage" in text_of(edit)
+    assert theirs["text"] not in text_of(edit)
+
+
 # --- 12: uploads of unknown size ----------------------------------------------------------
 
 
@@ -471,3 +643,70 @@ def test_config_example_documents_the_reliability_keys() -> None:
     settings = yaml.safe_load((Path(__file__).parent.parent / "config.example.yaml").read_text(encoding="utf-8"))
     assert {"read_timeout": 20, "retry_for": 60}.items() <= settings["telegram"].items()
     assert load_config(Path(__file__).parent.parent / "config.example.yaml", {}).telegram.retry_for == 60
+
+
+# --- keeping up: pruning, a reindex that cannot be saved, reading an upload -------------------
+
+
+async def test_the_store_is_pruned_in_the_background_soon_after_start_and_then_regularly(
+    api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(telegram_app, "PRUNE_FIRST", 0.3)
+    monkeypatch.setattr(telegram_app, "PRUNE_EVERY", 0.3)
+    config_path = write_site(tmp_path, api)
+    data = tmp_path / "data"
+
+    def expired_answers(count: int) -> None:
+        """Answers older than store.keep_days, and a newest one (prune always keeps that)."""
+        store = Store(data)
+        kept = [store.record(USER, n, {"question": f"q{n}", "answered": True}, 0.1) for n in range(count + 1)]
+        store.close()
+        with contextlib.closing(sqlite3.connect(data / STORE_FILE)) as db, db:
+            db.executemany("UPDATE replies SET created = 0 WHERE key = ?", [(key,) for key in kept[:-1]])
+
+    def answers_kept() -> int:
+        with contextlib.closing(sqlite3.connect(data / STORE_FILE)) as db:
+            return db.execute("SELECT count(*) FROM replies").fetchone()[0]
+
+    expired_answers(5)
+    async with running_bot(config_path, api):
+        await until(lambda: answers_kept() == 1)
+        expired_answers(3)  # while the bot runs: the next prune removes them
+        await until(lambda: answers_kept() == 2)
+    await asyncio.sleep(0)
+    assert not [task for task in asyncio.all_tasks() if "_prune_now_and_then" in repr(task.get_coro())]
+
+
+async def test_a_reindex_whose_index_cannot_be_saved_tells_the_admin_and_the_log_once(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(write_site(tmp_path, api), api) as bot:
+        shutil.rmtree(bot.config.index)
+        bot.config.index.write_text("not a folder", encoding="utf-8")  # unwritable, even for root
+        api.command("/reindex", chat_id=ADMIN, user_id=ADMIN)
+        report = await api.wait_for("sendMessage", chat_id=ADMIN, predicate=lambda c: "Indexed" in text_of(c))
+        api.message(SECOND_QUESTION)
+        reply = await api.wait_for("sendMessage", chat_id=USER)
+    assert (
+        f"⚠️ The new index was not saved (could not save the index in {bot.config.index} (File exists)): "
+        "I answer from it in memory, and a restart goes back to the previous one." in text_of(report)
+    )
+    assert "Zangezur" in text_of(reply)
+    assert lines(caplog) == [
+        f"reindex: could not save the index in {bot.config.index} (File exists): answering from the new index "
+        "in memory; a restart goes back to the previous one"
+    ]
+
+
+async def test_an_upload_is_read_within_the_reading_limits(api: FakeBotApi, tmp_path: Path) -> None:
+    config_path = write_site(tmp_path, api, max_upload_mb=5)
+    settings = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    settings["reading"]["max_file_mb"] = 1
+    config_path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    ledger = b"Quarry ledger\n\n" + b"The ledger lists every stone cut at the quarry that year. " * 25_000  # 1.4 MB
+    async with running_bot(config_path, api) as bot:
+        api.upload("ledger.txt", ledger, chat_id=ADMIN, user_id=ADMIN)
+        refused = await api.wait_for("sendMessage", chat_id=ADMIN)
+    assert "could not read ledger.txt" in text_of(refused) and "reading.max_file_mb" in text_of(refused)
+    assert "Nothing was added" in text_of(refused)
+    assert not (bot.config.corpus / "ledger.txt").exists()

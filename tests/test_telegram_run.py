@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import yaml
 from fake_bot_api import FakeBotApi
-from telegram_harness import ROOT, USER, running_bot, text_of, write_site
+from telegram_harness import ADMIN, ROOT, USER, running_bot, text_of, write_site
 
 from bot.config import load_config
 from bot.engine import Engine
-from bot.store import Store
+from bot.store import STORE_FILE, Store
 from bot.telegram_app import build_application
 from bot.webhook import WebhookServer
 
@@ -39,15 +42,29 @@ async def start_citebot(config_path: Path, *args: str) -> asyncio.subprocess.Pro
 
 
 async def test_citebot_run_polls_answers_and_stops_cleanly_on_ctrl_c(api: FakeBotApi, tmp_path: Path) -> None:
-    process = await start_citebot(write_site(tmp_path, api), "run")
+    """Also: the store is opened with the config's store settings (an answer older than
+    store.keep_days is not counted)."""
+    config_path = write_site(tmp_path, api)
+    settings = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    settings["store"]["keep_days"] = 1
+    config_path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    store = Store(tmp_path / "data")
+    store.record(USER, 1, {"question": "asked two days ago", "answered": True}, 0.1)
+    store.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "data" / STORE_FILE)) as db, db:
+        db.execute("UPDATE replies SET created = ?", (time.time() - 2 * 86400,))
+    process = await start_citebot(config_path, "run")
     try:
         await api.wait_for("getUpdates", timeout=30)
         api.message(QUESTION)
         reply = await api.wait_for("sendMessage", chat_id=USER)
+        api.command("/stats", chat_id=ADMIN, user_id=ADMIN)
+        stats = await api.wait_for("sendMessage", chat_id=ADMIN)
     finally:
         process.send_signal(signal.SIGINT)
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert "1991" in text_of(reply)
+    assert "Questions served: 1\n" in text_of(stats)
     assert process.returncode == 0, stderr.decode()
     log = stderr.decode()
     assert "ready as @citebot_test_bot" in log
@@ -142,8 +159,10 @@ async def test_citebot_run_in_webhook_mode_makes_a_secret_and_stops_on_sigterm(a
         registered = await api.wait_for("setWebhook", timeout=30)
         secret = registered.params["secret_token"]
         update = {"update_id": 1, "message": api.message(QUESTION)}
+        # A connection of its own for each: the server closes one whose request it refused unread.
         async with httpx.AsyncClient() as client:
             forged = await client.post(f"http://127.0.0.1:{port}/hook", json=update)
+        async with httpx.AsyncClient() as client:
             accepted = await client.post(
                 f"http://127.0.0.1:{port}/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
             )
