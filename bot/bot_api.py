@@ -41,6 +41,7 @@ POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait for updates
 CONNECT_TIMEOUT, WRITE_TIMEOUT, POOL_TIMEOUT, UPLOAD_WRITE_TIMEOUT = 10.0, 20.0, 5.0, 120.0
 FIRST_PAUSE, LONGEST_PAUSE = 0.25, 5.0  # seconds between attempts to send a reply during an outage
 NOT_KEPT = frozenset({"sendChatAction"})  # a late "typing…" is worthless: tried once
+_RATE_LIMITER_LOG = "telegram.ext.AIORateLimiter"  # logs "Rate limit hit" for every 429
 REPORT_EVERY = 60.0  # seconds between "still failing" lines while an outage lasts
 GATHER = 1.0  # seconds: replies given up this close together are told in one line
 SHAPE_CHARS = 200  # of a skipped update's outline in the log
@@ -166,6 +167,23 @@ class EveryMinute:
         return held_back
 
 
+class FloodLines(logging.Filter):
+    """Lets one of a library's lines that come in floods through a minute (python-telegram-bot's
+    "Rate limit hit" is one per 429), saying how many like it were held back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._minute = EveryMinute()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        held_back = self._minute.due()
+        if held_back is None:
+            return False
+        if held_back:
+            record.msg = f"{record.msg} ({held_back} more like it held back in the last minute)"
+        return True
+
+
 class SkippedUpdates:
     """Updates python-telegram-bot could not read: each is logged by its outline alone — field
     names, never values, so no user's text reaches the log — at most one line a minute."""
@@ -283,12 +301,15 @@ class PatientRateLimiter(AIORateLimiter):
 
     def __init__(self, retry_for: float = 60.0, **limits: Any) -> None:
         super().__init__(**limits)
+        self._rate_limit_lines = FloodLines()
+        logging.getLogger(_RATE_LIMITER_LOG).addFilter(self._rate_limit_lines)
         self.retry_for = retry_for
         self.outage = Outage("sending", f"keeping replies for up to {retry_for:g} s and sending them again")
         self._chat_turns: dict[object, _Turn] = {}
 
     async def shutdown(self) -> None:
         self.outage.tell_dropped()
+        logging.getLogger(_RATE_LIMITER_LOG).removeFilter(self._rate_limit_lines)
         await super().shutdown()
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]

@@ -710,3 +710,17 @@ async def test_an_upload_is_read_within_the_reading_limits(api: FakeBotApi, tmp_
     assert "could not read ledger.txt" in text_of(refused) and "reading.max_file_mb" in text_of(refused)
     assert "Nothing was added" in text_of(refused)
     assert not (bot.config.corpus / "ledger.txt").exists()
+
+
+async def test_a_flood_of_429s_is_one_log_line_a_minute(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    api.fail_next("sendMessage", 429, retry_after=1, times=len(CHATS))
+    async with running_bot(write_site(tmp_path, api), api):
+        for chat in CHATS:
+            api.message(QUESTION, chat_id=chat, user_id=chat)
+        for chat in CHATS:
+            await api.wait_for("sendMessage", chat_id=chat)
+    assert sum(call.error_code == 429 for call in api.calls) == len(CHATS)
+    assert len([line for line in lines(caplog, logging.INFO) if "Rate limit hit" in line]) == 1
