@@ -32,8 +32,8 @@ eval: $(STAMP) config.yaml
 # The .mo files are committed, so a fresh clone needs no compiler; tests/test_translations.py checks
 # they match their .po files and that every catalog has every text.
 catalogs: $(STAMP)
-	$(BIN)/pybabel --quiet extract --no-location --sort-output --project=citebot -o bot/locale/citebot.pot bot
-	$(BIN)/pybabel --quiet update --no-fuzzy-matching --width=100 -i bot/locale/citebot.pot -d bot/locale -D citebot
+	$(BIN)/pybabel --quiet extract --omit-header --no-location --sort-output -o bot/locale/citebot.pot bot
+	$(BIN)/pybabel --quiet update --ignore-pot-creation-date --no-fuzzy-matching --width=100 -i bot/locale/citebot.pot -d bot/locale -D citebot
 	$(BIN)/pybabel compile --statistics -d bot/locale -D citebot
 
 clean:
