@@ -112,3 +112,13 @@ async def test_admin_replies_and_command_menus_are_translated(bot: RunningBot) -
     assert german["start"] == "was ich weiß, mit Beispielfragen"
     russian_admin = {command["command"]: command["description"] for command in menus["ru", True]["commands"]}
     assert russian_admin["reindex"] == "перестроить индекс из папки корпуса"
+
+
+async def test_inline_results_speak_the_users_language(bot: RunningBot) -> None:
+    bot.api.inline_query(ANSWERABLE, language_code="ru")
+    answered = (await bot.api.wait_for("answerInlineQuery")).params["results"]
+    assert " · фрагмент " in answered[0]["description"] and "passage" not in answered[0]["description"]
+    assert " · фрагмент " in answered[0]["input_message_content"]["message_text"]
+    bot.api.inline_query(UNANSWERABLE, language_code="de")
+    abstained = (await bot.api.wait_for("answerInlineQuery", count=2)).params["results"]
+    assert abstained[0]["description"].startswith("nächstliegende Textstelle · ")
