@@ -14,6 +14,7 @@ from .index import Hit, Index
 from .question import AnswerKind, Question, analyse
 from .structure import CODE, HEADING, LIST, TABLE, TERM_LEVEL, monospaced
 from .text import Analyzer
+from .translations import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +142,15 @@ def answer(
     """
     question = " ".join(question.split())
     if not question:
-        return Answer(question, False, 0.0, (), note="Ask a question in words, e.g. “Who signed the declaration?”")
+        return Answer(question, False, 0.0, (), note=N_("Ask a question in words, e.g. “Who signed the declaration?”"))
     asked = analyse(question[:MAX_QUESTION_CHARS], index, analyzer, context, favoured_doc, favoured_section)
     if not asked.terms:
         return Answer(
-            question, False, 0.0, (), note="That question has no words to search for; ask about something specific."
+            question, False, 0.0, (), note=N_("That question has no words to search for; ask about something specific.")
         )
     hits = index.search(asked.terms, JUDGING.candidates)
     if not hits:
-        return Answer(question, False, 0.0, (), note="None of the question's words occur in the documents.")
+        return Answer(question, False, 0.0, (), note=N_("None of the question's words occur in the documents."))
     best_score = max(hits[0].score, 1e-9)
     first_mentions = _first_mentions(asked, index)
     candidates = sorted(
@@ -166,7 +167,7 @@ def answer(
     if len(known) >= 2 and len(top.passage_terms & known) == 1:
         confidence *= CONFIDENCE.one_shared_word  # "how to install docker engine" by a rule naming DOCKER
     answered = confidence >= settings.threshold
-    note = "" if answered else "The documents don't seem to answer this. The closest passages:"
+    note = "" if answered else N_("The documents don't seem to answer this. The closest passages:")
     corrected = asked.correction.question if asked.correction else ""
     return Answer(question, answered, round(confidence, 4), cited, note=note, corrected=corrected)
 

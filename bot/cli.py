@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from . import evaluate, feedback, render, telegram_app
+from . import evaluate, feedback, render, telegram_app, translations
 from .config import TOKEN_ENV, Config, load_config
 from .engine import Engine
 from .errors import UserError
@@ -132,7 +132,7 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(render.answer_json(answer), ensure_ascii=False, indent=2))
     else:
-        print(render.console_text(answer))
+        print(render.console_text(answer, tr=translations.for_locale(os.environ)))
     return 0
 
 
@@ -158,18 +158,28 @@ def _ask_lines(engine: Engine, lines: TextIO, out: TextIO) -> int:
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
+    """The console conversation, in the locale's language (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)."""
+    tr = translations.for_locale(os.environ)
     engine = _engine(config)
     index = engine.index
     interactive = sys.stdin.isatty()
     if interactive:
+        passages = tr.ngettext("{count} passage", "{count} passages", len(index)).format(count=len(index))
         print(
-            f"citebot — {len(index.documents)} documents, {len(index)} passages from {config.corpus}.\n"
-            "Ask a question, then follow it up (“who ratified it?”, “and what about …?”);\n"
-            ":reset forgets the earlier questions, :sources lists the documents, :quit (or Ctrl-D) leaves."
+            tr.ngettext(
+                "citebot — {documents} document, {passages} from {corpus}.",
+                "citebot — {documents} documents, {passages} from {corpus}.",
+                len(index.documents),
+            ).format(documents=len(index.documents), passages=passages, corpus=config.corpus)
+            + "\n"
+            + tr.gettext(
+                "Ask a question, then follow it up (“who ratified it?”, “and what about …?”);\n"
+                ":reset forgets the earlier questions, :sources lists the documents, :quit (or Ctrl-D) leaves."
+            )
         )
     while True:
         try:
-            question = input("you> " if interactive else "")
+            question = input(tr.gettext("you> ") if interactive else "")
         except EOFError:
             return 0
         command = question.strip().lower()
@@ -177,15 +187,16 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
             return 0
         if command == ":reset":
             engine.conversations.forget("console")
-            print("(forgot the earlier questions)\n" if interactive else "", end="", flush=True)
+            print(tr.gettext("(forgot the earlier questions)") + "\n" if interactive else "", end="", flush=True)
             continue
         if command == ":sources":
             for doc in index.documents:
-                print(f"  {doc.doc_id}: {doc.title} ({doc.passage_count} passages)")
+                passages = tr.ngettext("{count} passage", "{count} passages", doc.passage_count)
+                print(f"  {doc.doc_id}: {doc.title} ({passages.format(count=doc.passage_count)})")
             continue
         if not command:
             continue
-        print(render.console_text(engine.ask(question, chat="console")), end="\n\n", flush=True)
+        print(render.console_text(engine.ask(question, chat="console"), tr=tr), end="\n\n", flush=True)
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:

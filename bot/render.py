@@ -18,6 +18,7 @@ from typing import Any
 from .answer import Answer, Result
 from .index import DocumentInfo
 from .text import sentence_spans
+from .translations import ENGLISH, N_, Translator
 
 _WIDTH = 88
 TELEGRAM_LIMIT = 4096  # characters in one message
@@ -27,6 +28,7 @@ _SECTION_CHARS = 60  # of each heading in a source line
 _SECTION_LEVELS = 3  # shown of a deeper section path: the outermost and the innermost two
 _LABEL_CHARS = 200  # of the bold line over an answer that is code alone
 _POINTER = "▸"  # that line, when nothing says what the code answers
+_NO_MATCH = N_("No passage in the documents matches that question.")
 
 Span = tuple[int, int]
 
@@ -277,24 +279,29 @@ def _pieces(excerpt: _Excerpt) -> list[_Piece]:
 # --- console ------------------------------------------------------------------------------
 
 
-def console_text(answer: Answer, limit: int | None = None) -> str:
+def console_text(answer: Answer, limit: int | None = None, tr: Translator = ENGLISH) -> str:
     """The answer for a terminal: the answering sentence, its passage, and where it comes from."""
     results = answer.results[:limit] if limit else answer.results
     if not results:
-        return answer.note or "No passage in the documents matches that question."
+        return note(answer, tr) or tr.gettext(_NO_MATCH)
     blocks: list[str] = []
     if answer.understood:
         blocks.append(_wrap(f"↪ {answer.understood}"))
     if answer.corrected:
-        blocks.append(f"Showing results for “{answer.corrected}”.")
+        blocks.append(tr.gettext("Showing results for “{corrected}”.").format(corrected=answer.corrected))
     if not answer.answered:
-        blocks.append(answer.note)
+        blocks.append(note(answer, tr))
     for rank, result in enumerate(results, start=1):
-        blocks.append(_result_text(rank, result, lead=answer.answered and rank == 1))
+        blocks.append(_result_text(rank, result, lead=answer.answered and rank == 1, tr=tr))
     return "\n\n".join(blocks)
 
 
-def _result_text(rank: int, result: Result, lead: bool) -> str:
+def note(answer: Answer, tr: Translator = ENGLISH) -> str:
+    """The engine's note on an answer (why it abstains), in the reader's language."""
+    return tr.gettext(answer.note) if answer.note else ""
+
+
+def _result_text(rank: int, result: Result, lead: bool, tr: Translator) -> str:
     whole = _excerpt(result.text, result.highlight, len(result.text), result.code)
     if whole is None:  # an answer that is not in its passage: the passage as it is
         whole = _head(result.text, len(result.text), result.code)
@@ -305,13 +312,14 @@ def _result_text(rank: int, result: Result, lead: bool) -> str:
         else:
             lines.append(_lead_text(whole, result.header))
         if result.header and not _code_alone(whole):
-            lines.append(f"  (a row of the table: {result.header})")
+            lines.append("  " + tr.gettext("(a row of the table: {header})").format(header=result.header))
         lines.append("")
     excerpt = _excerpt_text(whole)
     if result.header and result.header not in result.text:
         excerpt = f"{_wrap(f'[{result.header}]')}\n…\n{excerpt}"
     lines.append(textwrap.indent(excerpt, "  "))
-    lines.append(f"  — {source_line(result)}  (#{rank}, score {result.score:.2f})")
+    score = tr.gettext("(#{rank}, score {score})").format(rank=rank, score=f"{result.score:.2f}")
+    lines.append(f"  — {source_line(result, tr)}  {score}")
     return "\n".join(lines)
 
 
@@ -378,14 +386,19 @@ def _marked(part: str) -> str:
     return f"{lead}«{content}»{trail}"
 
 
-def source_line(result: Result) -> str:
+def source_line(result: Result, tr: Translator = ENGLISH) -> str:
     """Where a passage comes from: document title and section, file, passage number, other versions."""
-    line = f"{cited_place(result)} · {result.doc_id} · passage {result.ordinal + 1}"
+    line = f"{cited_place(result)} · {result.doc_id} · {passage_label(result, tr)}"
     if result.url:
         line += f" · {result.url}"
     if result.also_in:
-        line += f" · also in {', '.join(result.also_in)}"
+        line += " · " + tr.gettext("also in {documents}").format(documents=", ".join(result.also_in))
     return line
+
+
+def passage_label(result: Result, tr: Translator = ENGLISH) -> str:
+    """ "passage 3": which passage of its document a result is, counted from 1."""
+    return tr.gettext("passage {number}").format(number=result.ordinal + 1)
 
 
 def _wrap(text: str) -> str:
@@ -399,43 +412,47 @@ def _wrap(text: str) -> str:
 # Telegram's nesting rule: <b>, <i> and <a> may not contain a <pre> or sit inside one.
 
 
-def reply_html(answer: Answer) -> str:
+def reply_html(answer: Answer, tr: Translator = ENGLISH) -> str:
     """A reply to a question: the answering sentence in bold inside an excerpt, then its source.
 
     Unanswered, the engine's note and the closest passages, shorter. Always fits one message.
     """
     if not answer.results:
-        return escape(answer.note or "No passage in the documents matches that question.")
+        return escape(note(answer, tr) or tr.gettext(_NO_MATCH))
     preface = f"↪ <i>{escape(cut(answer.understood, 300))}</i>\n\n" if answer.understood else ""
     if answer.corrected:
-        preface += f"Showing results for <i>{escape(cut(answer.corrected, 300))}</i>\n\n"
+        corrected = escape(cut(answer.corrected, 300))
+        preface += tr.gettext("Showing results for <i>{corrected}</i>").format(corrected=corrected) + "\n\n"
     if answer.answered:
-        return _fitted(lambda budget: preface + result_html(answer.results[0], budget))
+        return _fitted(lambda budget: preface + result_html(answer.results[0], budget, tr), tr=tr)
     return _fitted(
         lambda budget: (
             preface
             + "\n\n".join(
-                [f"<i>{escape(answer.note)}</i>"]
-                + [f"{rank}. {result_html(r, budget // 2)}" for rank, r in enumerate(answer.results, start=1)]
+                [f"<i>{escape(note(answer, tr))}</i>"]
+                + [f"{rank}. {result_html(r, budget // 2, tr)}" for rank, r in enumerate(answer.results, start=1)]
             )
-        )
+        ),
+        tr=tr,
     )
 
 
-def more_html(answer: Answer, start: int) -> str:
+def more_html(answer: Answer, start: int, tr: Translator = ENGLISH) -> str:
     """The results after the first `start` ones, numbered as in the full list."""
+    heading = tr.gettext("More for <i>{question}</i>:").format(question=escape(answer.question))
     return _fitted(
         lambda budget: "\n\n".join(
-            [f"More for <i>{escape(answer.question)}</i>:"]
+            [heading]
             + [
-                f"{rank}. {result_html(r, budget // 2)}"
+                f"{rank}. {result_html(r, budget // 2, tr)}"
                 for rank, r in enumerate(answer.results[start:], start=start + 1)
             ]
-        )
+        ),
+        tr=tr,
     )
 
 
-def result_html(result: Result, budget: int = EXCERPT_CHARS) -> str:
+def result_html(result: Result, budget: int = EXCERPT_CHARS, tr: Translator = ENGLISH) -> str:
     """One cited passage: its excerpt around the answer, then where it comes from."""
     excerpt = _excerpt(result.text, result.highlight, budget, result.code)
     if excerpt is None:
@@ -444,18 +461,18 @@ def result_html(result: Result, budget: int = EXCERPT_CHARS) -> str:
         body, labelled = _excerpt_html(excerpt, result.header)
     shown_header = result.header and result.header not in result.text and not labelled
     header = f"<i>{escape(result.header)}</i>\n" if shown_header else ""
-    return f"{header}{body}\n— {source_html(result)}"
+    return f"{header}{body}\n— {source_html(result, tr)}"
 
 
-def source_html(result: Result) -> str:
+def source_html(result: Result, tr: Translator = ENGLISH) -> str:
     title = escape(cut(result.title, _TITLE_CHARS))
     if result.url:
         title = f'<a href="{escape(result.url, quote=True)}">{title}</a>'
     path = section_path(result.section)
     line = f"{title} › {escape(path)}" if path else title
-    line += f" · {escape(result.doc_id)} · passage {result.ordinal + 1}"
+    line += f" · {escape(result.doc_id)} · {passage_label(result, tr)}"
     if result.also_in:
-        line += f" · also in {escape(', '.join(result.also_in))}"
+        line += " · " + tr.gettext("also in {documents}").format(documents=escape(", ".join(result.also_in)))
     return line
 
 
@@ -468,6 +485,7 @@ def context_html(
     section: Sequence[str] = (),
     code: Mapping[int, Sequence[Span]] | None = None,
     header: str = "",
+    tr: Translator = ENGLISH,
 ) -> str:
     """A passage in full with the end of the one before and the start of the one after.
 
@@ -481,7 +499,9 @@ def context_html(
         title = f"<b>{escape(document.title)}</b>" + (f" › {escape(path)}" if path else "")
         blocks = [f"{title} · {escape(document.doc_id)}"]
         for ordinal, text in passages:
-            label = f"<i>passage {ordinal + 1} of {document.passage_count}</i>"
+            label = tr.gettext("<i>passage {number} of {count}</i>").format(
+                number=ordinal + 1, count=document.passage_count
+            )
             spans = code.get(ordinal, ())
             if ordinal < current:
                 shown = _excerpt_html(_tail(text, budget // 6, spans))[0]
@@ -493,7 +513,7 @@ def context_html(
             blocks.append(f"{label}\n{shown}")
         return "\n\n".join(blocks)
 
-    return _fitted(build, TELEGRAM_LIMIT - 300)
+    return _fitted(build, TELEGRAM_LIMIT - 300, tr)
 
 
 def _excerpt_html(excerpt: _Excerpt, lead: str = "") -> tuple[str, bool]:
@@ -573,27 +593,27 @@ def _joined(parts: Sequence[tuple[bool, str]]) -> str:
     return html
 
 
-def document_html(document: DocumentInfo, file_size: int | None) -> str:
+def document_html(document: DocumentInfo, file_size: int | None, tr: Translator = ENGLISH) -> str:
     """What /sources and the Source button say about a document."""
     title = escape(cut(document.title, _TITLE_CHARS))
     if document.url:
         title = f'<a href="{escape(document.url, quote=True)}">{title}</a>'
-    lines = [f"<b>{title}</b>", f"file: {escape(document.doc_id)}"]
+    lines = [f"<b>{title}</b>", tr.gettext("file: {name}").format(name=escape(document.doc_id))]
     if file_size is not None:
-        lines.append(f"size: {_size(file_size)}")
-    lines.append(f"passages: {document.passage_count}")
+        lines.append(tr.gettext("size: {size}").format(size=_size(file_size, tr)))
+    lines.append(tr.gettext("passages: {count}").format(count=document.passage_count))
     lines.extend(
         f"{escape(key)}: {escape(cut(value, 300))}" for key, value in document.metadata if key not in ("title", "url")
     )
-    return _fitted(lambda budget: "\n".join(lines[: budget // 10]))
+    return _fitted(lambda budget: "\n".join(lines[: budget // 10]), tr=tr)
 
 
-def _fitted(build: Callable[[int], str], budget: int = EXCERPT_CHARS) -> str:
+def _fitted(build: Callable[[int], str], budget: int = EXCERPT_CHARS, tr: Translator = ENGLISH) -> str:
     """build(budget), with the budget halved until the message fits Telegram's limit."""
     while True:
         html = build(budget)
         if len(html) <= TELEGRAM_LIMIT or budget < 50:
-            return html if len(html) <= TELEGRAM_LIMIT else escape("The answer is too long to show here.")
+            return html if len(html) <= TELEGRAM_LIMIT else escape(tr.gettext("The answer is too long to show here."))
         budget //= 2
 
 
@@ -603,7 +623,9 @@ def cut(text: str, limit: int) -> str:
     return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def _size(size: int) -> str:
+def _size(size: int, tr: Translator) -> str:
     if size < 1024:
-        return f"{size} bytes"
-    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+        return tr.ngettext("{count} byte", "{count} bytes", size).format(count=size)
+    if size < 1024 * 1024:
+        return tr.gettext("{size} KB").format(size=f"{size / 1024:.1f}")
+    return tr.gettext("{size} MB").format(size=f"{size / 1024 / 1024:.1f}")

@@ -66,6 +66,7 @@ from .memory import Conversations
 from .redact import hide_in_logs, redact
 from .store import Store, StoredReply, new_reply_id
 from .structure import monospaced
+from .translations import N_, Translator, for_language, languages
 from .webhook import WebhookServer
 
 log = logging.getLogger(__name__)
@@ -81,19 +82,19 @@ UNCONFIRMED_KEPT = 1000  # replies whose send timed out, remembered until a butt
 DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 PRUNE_FIRST = 60.0  # seconds after start the store is first pruned,
 PRUNE_EVERY = 3600.0  # and how often after that
-NON_TEXT_HINT = "I answer questions written as text — type one, e.g. what you want to know about the documents."
+NON_TEXT_HINT = N_("I answer questions written as text — type one, e.g. what you want to know about the documents.")
 
 COMMANDS = (
-    BotCommand("start", "what I know, with example questions"),
-    BotCommand("help", "how to ask and what the buttons do"),
-    BotCommand("sources", "the documents I answer from"),
-    BotCommand("ask", "ask a question (handy in groups)"),
-    BotCommand("reset", "forget this chat's earlier questions"),
+    BotCommand("start", N_("what I know, with example questions")),
+    BotCommand("help", N_("how to ask and what the buttons do")),
+    BotCommand("sources", N_("the documents I answer from")),
+    BotCommand("ask", N_("ask a question (handy in groups)")),
+    BotCommand("reset", N_("forget this chat's earlier questions")),
 )
 ADMIN_COMMANDS = (
-    BotCommand("reindex", "rebuild the index from the corpus folder"),
-    BotCommand("stats", "documents, passages, questions served"),
-    BotCommand("feedback", "answers voted down, questions not answered, most asked"),
+    BotCommand("reindex", N_("rebuild the index from the corpus folder")),
+    BotCommand("stats", N_("documents, passages, questions served")),
+    BotCommand("feedback", N_("answers voted down, questions not answered, most asked")),
 )
 
 
@@ -275,10 +276,10 @@ class Citebot:
         self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
         # Answers may run in the event loop: the word lists they may need are made now, off it.
         self._preparing = asyncio.create_task(asyncio.to_thread(prepare, index))
-        await application.bot.set_my_commands(COMMANDS)
+        await _set_commands(application.bot, COMMANDS)
         for admin in self.settings.admins:
             try:
-                await application.bot.set_my_commands(COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+                await _set_commands(application.bot, COMMANDS + ADMIN_COMMANDS, BotCommandScopeChat(admin))
             except BadRequest as error:  # the admin has not started a chat with the bot yet
                 log.info("admin commands not shown to %s: %s", admin, error.message)
         # Not application.create_task: Application.stop waits for those, and this one never ends.
@@ -353,7 +354,9 @@ class Citebot:
         message = update.effective_message
         parts = (message.text or "").split(maxsplit=1)
         if len(parts) < 2:
-            await message.reply_text("Ask after the command, e.g. <code>/ask When was the treaty signed?</code>")
+            await message.reply_text(
+                _tr(update).gettext("Ask after the command, e.g. <code>/ask When was the treaty signed?</code>")
+            )
             return
         await self._answer(update, context, parts[1])
 
@@ -392,7 +395,7 @@ class Citebot:
         self._sending[reply_id] = asyncio.Event()
         try:
             try:
-                sent = await self._send_answer(context, message, earlier, answer, reply_id)
+                sent = await self._send_answer(context, message, earlier, answer, reply_id, _tr(update))
             except TelegramError as error:
                 if maybe_delivered(error):  # it may have arrived, buttons and all: keep it, linked later
                     self.store.tolerant.write(self.store.record, *kept)
@@ -411,9 +414,10 @@ class Citebot:
         earlier: StoredReply | None,
         answer: Answer,
         reply_id: str,
+        tr: Translator,
     ) -> int:
         """Edit the earlier answer to an edited question into this one, or send it; its message id."""
-        text, buttons = render.reply_html(answer), self._answer_buttons(reply_id, answer)
+        text, buttons = render.reply_html(answer, tr), self._answer_buttons(reply_id, answer, tr)
         chat = message.chat
         if earlier is not None and earlier.reply_message is not None:
             try:
@@ -450,7 +454,7 @@ class Citebot:
     def _answers_in_place(self) -> bool:
         return len(self.engine.index) <= INLINE_ASK_PASSAGES
 
-    def _answer_buttons(self, reply_id: str, answer: Answer) -> InlineKeyboardMarkup:
+    def _answer_buttons(self, reply_id: str, answer: Answer, tr: Translator) -> InlineKeyboardMarkup:
         votes = [
             InlineKeyboardButton("👍", callback_data=_Button("u", reply_id).data()),
             InlineKeyboardButton("👎", callback_data=_Button("d", reply_id).data()),
@@ -459,9 +463,9 @@ class Citebot:
             return InlineKeyboardMarkup([votes])
         row = []
         if answer.answered and len(answer.results) > 1:
-            row.append(InlineKeyboardButton("More", callback_data=_Button("m", reply_id).data()))
-        row.append(InlineKeyboardButton("Context", callback_data=_Button("c", reply_id).data()))
-        row.append(InlineKeyboardButton("Source", callback_data=_Button("s", reply_id).data()))
+            row.append(InlineKeyboardButton(tr.gettext("More"), callback_data=_Button("m", reply_id).data()))
+        row.append(InlineKeyboardButton(tr.gettext("Context"), callback_data=_Button("c", reply_id).data()))
+        row.append(InlineKeyboardButton(tr.gettext("Source"), callback_data=_Button("s", reply_id).data()))
         return InlineKeyboardMarkup([row, votes])
 
     # --- buttons ----------------------------------------------------------------------------
@@ -470,37 +474,40 @@ class Citebot:
         """A button under an answer. It acts only on an answer sent to the chat it is pressed in:
         Telegram does not check that callback data came from a button it showed."""
         query = update.callback_query
+        tr = _tr(update)
         button = _Button.parse(query.data)
         # A button on a message sent in inline mode has no chat: it is none of citebot's answers.
         chat = query.message.chat.id if query.message is not None else None
         if button is None or chat is None:
-            await query.answer(_EXPIRED, show_alert=True)
+            await query.answer(tr.gettext(_EXPIRED), show_alert=True)
             return
         if (sending := self._sending.get(button.reply_id)) is not None:
             await sending.wait()  # pressed before its answer was kept (Telegram was slow to confirm it)
         if isinstance(query.message, Message):
             self._link(button.reply_id, query.message)
         if button.action in ("u", "d"):
-            await self._vote(query, button, chat)
+            await self._vote(query, button, chat, tr)
             return
         # Citebot's answers are messages it can still see and edit.
         stored = self.store.tolerant.read(self.store.reply, button.reply_id, chat, fallback=None)
         if stored is None or not isinstance(query.message, Message):
-            await query.answer(_EXPIRED, show_alert=True)
+            await query.answer(tr.gettext(_EXPIRED), show_alert=True)
             return
         answer = render.answer_from_json(stored.answer)
         if not 0 <= button.rank < len(answer.results):
-            await query.answer("This button no longer matches the answer — please ask again.", show_alert=True)
+            await query.answer(
+                tr.gettext("This button no longer matches the answer — please ask again."), show_alert=True
+            )
             return
         if button.action == "m":
-            await self._show_more(update, context, button, answer)
+            await self._show_more(update, context, button, answer, tr)
         elif button.action == "c":
-            await self._show_context(update, button, answer)
+            await self._show_context(update, button, answer, tr)
         elif button.action == "a":
             await query.answer()
-            await self._edit(query, render.reply_html(answer), self._answer_buttons(button.reply_id, answer))
+            await self._edit(query, render.reply_html(answer, tr), self._answer_buttons(button.reply_id, answer, tr))
         else:
-            await self._send_source(update, context, answer.results[button.rank])
+            await self._send_source(update, context, answer.results[button.rank], tr)
 
     def _link(self, reply_id: str, message: Message) -> None:
         """A reply whose send timed out (it may have arrived) learns its message when one of its
@@ -513,47 +520,55 @@ class Citebot:
         if stored is not None and stored.reply_message is None:
             self.store.tolerant.write(self.store.sent_as, reply_id, chat, message.message_id)
 
-    async def _vote(self, query: Any, button: _Button, chat: int) -> None:
+    async def _vote(self, query: Any, button: _Button, chat: int, tr: Translator) -> None:
         """Keep a 👍/👎 for the corpus owner's `citebot feedback`: one per person per answer, pressing
         again changes it."""
         up = button.action == "u"
         voted = self.store.tolerant.write(self.store.vote, button.reply_id, chat, query.from_user.id, up)
         if voted is None:
-            await query.answer("Sorry — I cannot keep votes just now. Please try again later.")
+            await query.answer(tr.gettext("Sorry — I cannot keep votes just now. Please try again later."))
         elif not voted:
-            await query.answer(_EXPIRED, show_alert=True)
+            await query.answer(tr.gettext(_EXPIRED), show_alert=True)
         else:
             await query.answer(
-                "Thanks — glad it helped." if up else "Thanks — noted, so the documents can be improved."
+                tr.gettext("Thanks — glad it helped.")
+                if up
+                else tr.gettext("Thanks — noted, so the documents can be improved.")
             )
 
     async def _show_more(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: _Button, answer: Answer
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, button: _Button, answer: Answer, tr: Translator
     ) -> None:
         query = update.callback_query
         if len(answer.results) < 2:
-            await query.answer("There are no more results for this question.")
+            await query.answer(tr.gettext("There are no more results for this question."))
             return
         await query.answer()
         rows = [
             [
-                InlineKeyboardButton(f"Context {rank + 1}", callback_data=_Button("c", button.reply_id, rank).data()),
-                InlineKeyboardButton(f"Source {rank + 1}", callback_data=_Button("s", button.reply_id, rank).data()),
+                InlineKeyboardButton(
+                    tr.gettext("Context {number}").format(number=rank + 1),
+                    callback_data=_Button("c", button.reply_id, rank).data(),
+                ),
+                InlineKeyboardButton(
+                    tr.gettext("Source {number}").format(number=rank + 1),
+                    callback_data=_Button("s", button.reply_id, rank).data(),
+                ),
             ]
             for rank in range(1, len(answer.results))
         ]
         await context.bot.send_message(
-            update.effective_chat.id, render.more_html(answer, 1), reply_markup=InlineKeyboardMarkup(rows)
+            update.effective_chat.id, render.more_html(answer, 1, tr), reply_markup=InlineKeyboardMarkup(rows)
         )
 
-    async def _show_context(self, update: Update, button: _Button, answer: Answer) -> None:
+    async def _show_context(self, update: Update, button: _Button, answer: Answer, tr: Translator) -> None:
         """Edit the message in place to show the cited passage with its neighbours; arrows walk on."""
         query = update.callback_query
         result = answer.results[button.rank]
         index = self.engine.index
         position = _current_position(index, result)
         if position is None:
-            await query.answer(_OUTDATED, show_alert=True)
+            await query.answer(tr.gettext(_OUTDATED), show_alert=True)
             return
         document_position = index.document_position[result.doc_id]
         document = index.documents[document_position]
@@ -571,37 +586,42 @@ class Citebot:
                 passage.ordinal: monospaced(index.marks_of(document_position), *passage.span) for passage in passages
             },
             header=result.header if cited else "",
+            tr=tr,
         )
         offset = centre - position
         row = []
         if centre > document.first_passage:
             row.append(
                 InlineKeyboardButton(
-                    "◀ Earlier", callback_data=_Button("c", button.reply_id, button.rank, offset - 1).data()
+                    tr.gettext("◀ Earlier"),
+                    callback_data=_Button("c", button.reply_id, button.rank, offset - 1).data(),
                 )
             )
-        row.append(InlineKeyboardButton("Answer", callback_data=_Button("a", button.reply_id).data()))
+        row.append(InlineKeyboardButton(tr.gettext("Answer"), callback_data=_Button("a", button.reply_id).data()))
         if centre < last:
             row.append(
                 InlineKeyboardButton(
-                    "Later ▶", callback_data=_Button("c", button.reply_id, button.rank, offset + 1).data()
+                    tr.gettext("Later ▶"),
+                    callback_data=_Button("c", button.reply_id, button.rank, offset + 1).data(),
                 )
             )
         await query.answer()
         await self._edit(query, view, InlineKeyboardMarkup([row]))
 
-    async def _send_source(self, update: Update, context: ContextTypes.DEFAULT_TYPE, result: Result) -> None:
+    async def _send_source(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, result: Result, tr: Translator
+    ) -> None:
         query = update.callback_query
         index = self.engine.index
         position = index.document_position.get(result.doc_id)
         path = self.config.corpus / result.doc_id
         if position is None or not path.is_file():
-            await query.answer(_OUTDATED, show_alert=True)
+            await query.answer(tr.gettext(_OUTDATED), show_alert=True)
             return
         await query.answer()
         size = path.stat().st_size
         chat_id = update.effective_chat.id
-        await context.bot.send_message(chat_id, render.document_html(index.documents[position], size))
+        await context.bot.send_message(chat_id, render.document_html(index.documents[position], size, tr))
         if size <= SEND_FILE_LIMIT:
             with contextlib.suppress(TelegramError):
                 await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
@@ -623,14 +643,15 @@ class Citebot:
             await query.answer([], cache_time=5)
             return
         answer = await self._engine_answer(question, None)
+        tr = _tr(update)
+        closest = "" if answer.answered else tr.gettext("closest passage") + " · "
         articles = [
             InlineQueryResultArticle(
                 id=str(rank),
                 title=render.cut(" ".join(result.highlight.split()), 100),
-                description=("" if answer.answered else "closest passage · ")
-                + f"{render.cited_place(result)} · passage {result.ordinal + 1}",
+                description=f"{closest}{render.cited_place(result)} · {render.passage_label(result, tr)}",
                 input_message_content=InputTextMessageContent(
-                    _inline_html(question, result), parse_mode=ParseMode.HTML
+                    _inline_html(question, result, tr), parse_mode=ParseMode.HTML
                 ),
             )
             for rank, result in enumerate(answer.results)
@@ -640,83 +661,122 @@ class Citebot:
     # --- commands ---------------------------------------------------------------------------
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        tr = _tr(update)
         index = self.engine.index
         lines = [
-            f"Hello! I answer questions from {len(index.documents)} documents ({len(index)} passages), "
-            "quoting the passage that answers and saying where it comes from.",
+            tr.ngettext(
+                "Hello! I answer questions from {documents} document ({passages}), "
+                "quoting the passage that answers and saying where it comes from.",
+                "Hello! I answer questions from {documents} documents ({passages}), "
+                "quoting the passage that answers and saying where it comes from.",
+                len(index.documents),
+            ).format(documents=len(index.documents), passages=_passages(tr, len(index))),
         ]
         if self.examples:
-            lines += ["", "Try:"] + [f"• <i>{escape(question)}</i>" for question in self.examples]
-        lines += ["", "/sources lists the documents, /help explains the buttons and groups."]
+            lines += ["", tr.gettext("Try:")] + [f"• <i>{escape(question)}</i>" for question in self.examples]
+        lines += ["", tr.gettext("/sources lists the documents, /help explains the buttons and groups.")]
         await update.effective_message.reply_text("\n".join(lines))
 
     async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        username = context.bot.username
+        tr = _tr(update)
+        username = escape(context.bot.username)
         lines = [
-            "Send me a question as a message. I reply with the passage that answers it, the answering "
-            "sentence in bold (commands and tables in monospace), and its source (document, section and "
-            "passage number).",
+            tr.gettext(
+                "Send me a question as a message. I reply with the passage that answers it, the answering "
+                "sentence in bold (commands and tables in monospace), and its source (document, section and "
+                "passage number)."
+            ),
             "",
-            "<b>More</b> shows the next results, <b>Context</b> the passages around the answer, "
-            "<b>Source</b> the document itself.",
-            "If the documents don't answer, I say so and show the closest passages.",
+            tr.gettext(
+                "<b>More</b> shows the next results, <b>Context</b> the passages around the answer, "
+                "<b>Source</b> the document itself."
+            ),
+            tr.gettext("If the documents don't answer, I say so and show the closest passages."),
             "",
-            "Follow-up questions work: after a question about a treaty, ask <i>Who signed it?</i>; "
-            "<i>What about …?</i> asks the last question again about something else. "
-            "I remember a chat's last few questions for a while; /reset makes me forget them.",
-            "<b>👍 / 👎</b> tell the people who keep the documents which answers help and which don't.",
+            tr.gettext(
+                "Follow-up questions work: after a question about a treaty, ask <i>Who signed it?</i>; "
+                "<i>What about …?</i> asks the last question again about something else. "
+                "I remember a chat's last few questions for a while; /reset makes me forget them."
+            ),
+            tr.gettext("<b>👍 / 👎</b> tell the people who keep the documents which answers help and which don't."),
             "",
-            f"In groups, mention me (@{escape(username)} your question), reply to one of my answers, or use /ask.",
-            f"In any chat, type @{escape(username)} and a question to share a cited answer.",
+            tr.gettext(
+                "In groups, mention me (@{username} your question), reply to one of my answers, or use /ask."
+            ).format(username=username),
+            tr.gettext("In any chat, type @{username} and a question to share a cited answer.").format(
+                username=username
+            ),
         ]
         if self._is_admin(update):
             lines += [
                 "",
-                "Admin: /reindex rebuilds the index, /stats shows usage, /feedback what users voted down and "
-                "what went unanswered; send a document to add it.",
+                tr.gettext(
+                    "Admin: /reindex rebuilds the index, /stats shows usage, /feedback what users voted down and "
+                    "what went unanswered; send a document to add it."
+                ),
             ]
         await update.effective_message.reply_text("\n".join(lines))
 
     async def on_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        tr = _tr(update)
         documents = self.engine.index.documents
-        lines = [f"{len(documents)} documents:"]
+        lines = [tr.ngettext("{count} document:", "{count} documents:", len(documents)).format(count=len(documents))]
         for shown, document in enumerate(documents):
-            line = f"• <b>{escape(document.title)}</b> — {escape(document.doc_id)} ({document.passage_count} passages)"
+            passages = _passages(tr, document.passage_count)
+            line = f"• <b>{escape(document.title)}</b> — {escape(document.doc_id)} ({passages})"
             if sum(len(existing) + 1 for existing in lines) + len(line) > render.TELEGRAM_LIMIT - 40:
-                lines.append(f"… and {len(documents) - shown} more")
+                lines.append(tr.gettext("… and {count} more").format(count=len(documents) - shown))
                 break
             lines.append(line)
         await update.effective_message.reply_text("\n".join(lines))
 
     async def on_reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         self.engine.conversations.forget(str(update.effective_chat.id))
-        await update.effective_message.reply_text("Done — I've forgotten this chat's earlier questions.")
+        await update.effective_message.reply_text(
+            _tr(update).gettext("Done — I've forgotten this chat's earlier questions.")
+        )
 
     async def on_reindex(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self._admin_only(update, "/reindex"):
             return
+        tr = _tr(update)
         message = update.effective_message
-        await message.reply_text("Reindexing the corpus; I keep answering meanwhile…")
+        await message.reply_text(tr.gettext("Reindexing the corpus; I keep answering meanwhile…"))
         try:
             report = await self._reindex()
         except UserError as error:
-            await message.reply_text(f"Reindex failed, the previous index stays in use: {escape(str(error))}")
+            await message.reply_text(
+                tr.gettext("Reindex failed, the previous index stays in use: {error}").format(error=escape(str(error)))
+            )
             return
-        await message.reply_text(_report_html(report))
+        await message.reply_text(_report_html(report, tr))
 
     async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not await self._admin_only(update, "/stats"):
             return
+        tr = _tr(update)
         index = self.engine.index
         served = self.store.tolerant.read(self.store.stats, fallback=None)
         if served is None:
-            questions = median = "unknown (the bot's data file cannot be read; the log says why)"
+            questions = median = tr.gettext("unknown (the bot's data file cannot be read; the log says why)")
         else:
             questions = str(served.questions)
-            median = f"{served.median_seconds * 1000:.0f} ms" if served.median_seconds is not None else "—"
+            median = (
+                tr.gettext("{milliseconds} ms").format(milliseconds=f"{served.median_seconds * 1000:.0f}")
+                if served.median_seconds is not None
+                else "—"
+            )
         await update.effective_message.reply_text(
-            f"Documents: {len(index.documents)}\nPassages: {len(index)}\nSkipped files: {len(index.skipped)}\n"
-            f"Questions served: {questions}\nMedian answer time: {median}"
+            tr.gettext(
+                "Documents: {documents}\nPassages: {passages}\nSkipped files: {skipped}\n"
+                "Questions served: {questions}\nMedian answer time: {median}"
+            ).format(
+                documents=len(index.documents),
+                passages=len(index),
+                skipped=len(index.skipped),
+                questions=questions,
+                median=median,
+            )
         )
 
     async def on_feedback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -726,7 +786,9 @@ class Citebot:
         kept = self.store.tolerant.read(lambda: (self.store.asked(), self.store.votes()), fallback=None)
         if kept is None:
             await update.effective_message.reply_text(
-                "The bot's data file cannot be read just now (the log says why), so there is no report."
+                _tr(update).gettext(
+                    "The bot's data file cannot be read just now (the log says why), so there is no report."
+                )
             )
             return
         text = feedback.format_text(feedback.build(*kept))
@@ -736,7 +798,9 @@ class Citebot:
         await update.effective_message.reply_text(reply)
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.effective_message.reply_text("I don't know that command. /help lists what I do.")
+        await update.effective_message.reply_text(
+            _tr(update).gettext("I don't know that command. /help lists what I do.")
+        )
 
     # --- documents and other messages -------------------------------------------------------
 
@@ -745,6 +809,7 @@ class Citebot:
         message = update.effective_message
         if not await self._admin_only(update, "a document upload"):
             return
+        tr = _tr(update)
         document = message.document
         try:
             name = corpus.safe_file_name(document.file_name or "")
@@ -752,7 +817,9 @@ class Citebot:
             await message.reply_text(escape(str(error)))
             return
         limit = self.settings.max_upload_mb * 1024 * 1024
-        too_large = f"That file is larger than the {self.settings.max_upload_mb} MB limit. Nothing was added."
+        too_large = tr.gettext("That file is larger than the {megabytes} MB limit. Nothing was added.").format(
+            megabytes=self.settings.max_upload_mb
+        )
         if document.file_size is not None and document.file_size > limit:
             await message.reply_text(too_large)
             return
@@ -768,7 +835,9 @@ class Citebot:
                 complete = await _download(file.file_path, upload, limit)
             except httpx.HTTPError as error:  # its text may hold the file URL, which holds the token
                 await message.reply_text(
-                    f"I could not download {escape(name)} ({type(error).__name__}). Nothing was added."
+                    tr.gettext("I could not download {name} ({error}). Nothing was added.").format(
+                        name=escape(name), error=type(error).__name__
+                    )
                 )
                 return
             if not complete:
@@ -776,7 +845,11 @@ class Citebot:
                 return
             problem = await asyncio.to_thread(_unreadable, upload, name, self.config.reading)
             if problem:
-                await message.reply_text(f"I could not read {escape(name)}: {escape(problem)}. Nothing was added.")
+                await message.reply_text(
+                    tr.gettext("I could not read {name}: {problem}. Nothing was added.").format(
+                        name=escape(name), problem=escape(problem)
+                    )
+                )
                 return
             target = self.config.corpus / name
             replaced = target.exists()
@@ -784,21 +857,35 @@ class Citebot:
         try:
             report = await self._reindex()
         except UserError as error:
-            await message.reply_text(f"Saved {escape(name)}, but reindexing failed: {escape(str(error))}")
+            await message.reply_text(
+                tr.gettext("Saved {name}, but reindexing failed: {error}").format(
+                    name=escape(name), error=escape(str(error))
+                )
+            )
             return
         index = self.engine.index
         passages = (
             index.documents[index.document_position[name]].passage_count if name in index.document_position else 0
         )
-        verb = "Replaced" if replaced else "Added"
+        done = (
+            tr.gettext("Replaced <b>{name}</b>: {passages}.")
+            if replaced
+            else tr.gettext("Added <b>{name}</b>: {passages}.")
+        )
+        now = tr.ngettext(
+            "The index now has {documents} document, {passages}.",
+            "The index now has {documents} documents, {passages}.",
+            report.documents,
+        )
         await message.reply_text(
-            f"{verb} <b>{escape(name)}</b>: {passages} passages. "
-            f"The index now has {report.documents} documents, {report.passages} passages."
-            + (f"\n\n{_unsaved_html(report)}" if report.save_error else "")
+            done.format(name=escape(name), passages=_passages(tr, passages))
+            + " "
+            + now.format(documents=report.documents, passages=_passages(tr, report.passages))
+            + (f"\n\n{_unsaved_html(report, tr)}" if report.save_error else "")
         )
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.effective_message.reply_text(NON_TEXT_HINT)
+        await update.effective_message.reply_text(_tr(update).gettext(NON_TEXT_HINT))
 
     # --- shared -----------------------------------------------------------------------------
 
@@ -811,7 +898,7 @@ class Citebot:
             return True
         user = update.effective_user
         log.warning("refused %s from user %s (not in telegram.admins)", what, user.id if user else "unknown")
-        await update.effective_message.reply_text("Sorry, only the bot's admins can do that.")
+        await update.effective_message.reply_text(_tr(update).gettext("Sorry, only the bot's admins can do that."))
         return False
 
     async def _reindex(self) -> BuildReport:
@@ -855,11 +942,14 @@ class Citebot:
     async def _apologise(self, update: object) -> None:
         if not isinstance(update, Update) or update.inline_query is not None:
             return
+        tr = _tr(update)
         with contextlib.suppress(TelegramError):
             if update.callback_query is not None:
-                await update.callback_query.answer("Sorry, that didn't work. Please try again.", show_alert=True)
+                await update.callback_query.answer(
+                    tr.gettext("Sorry, that didn't work. Please try again."), show_alert=True
+                )
             elif (message := update.effective_message) is not None and message.chat is not None:
-                await message.reply_text("Sorry, something went wrong with that. Please try again.")
+                await message.reply_text(tr.gettext("Sorry, something went wrong with that. Please try again."))
 
 
 async def _download(url: str, target: Path, limit: int) -> bool:
@@ -877,12 +967,33 @@ async def _download(url: str, target: Path, limit: int) -> bool:
     return True
 
 
-def _inline_html(question: str, result: Result) -> str:
+def _tr(update: Update) -> Translator:
+    """The translator for whoever sent the update: their Telegram app's language, else English."""
+    user = update.effective_user
+    return for_language(user.language_code if user is not None else None)
+
+
+def _passages(tr: Translator, count: int) -> str:
+    """ "12 passages", said in the reader's language."""
+    return tr.ngettext("{count} passage", "{count} passages", count).format(count=count)
+
+
+async def _set_commands(bot: Bot, commands: tuple[BotCommand, ...], scope: BotCommandScopeChat | None = None) -> None:
+    """The command menu in English for everyone, and in each language with a catalog for the users
+    whose app speaks it."""
+    await bot.set_my_commands(commands, scope=scope)
+    for language in languages():
+        tr = for_language(language)
+        localized = [BotCommand(command.command, tr.gettext(command.description)) for command in commands]
+        await bot.set_my_commands(localized, scope=scope, language_code=language)
+
+
+def _inline_html(question: str, result: Result, tr: Translator) -> str:
     """An inline article's message: the question, then the cited passage and its source, cut
     until it fits Telegram's limit (a source that names many documents can be long); at worst the
     answering sentence and the title alone."""
     for budget in (render.EXCERPT_CHARS, 300, 150):
-        text = f"<i>{escape(render.cut(question, budget))}</i>\n\n{render.result_html(result, budget)}"
+        text = f"<i>{escape(render.cut(question, budget))}</i>\n\n{render.result_html(result, budget, tr)}"
         if len(text) <= render.TELEGRAM_LIMIT:
             return text
     budget = 250  # three texts of this, even escaped (× 5), stay under the limit
@@ -919,8 +1030,8 @@ async def _show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
 
 
-_OUTDATED = "The documents have changed since this answer and that passage is gone — please ask again."
-_EXPIRED = "This answer has expired — please ask the question again."
+_OUTDATED = N_("The documents have changed since this answer and that passage is gone — please ask again.")
+_EXPIRED = N_("This answer has expired — please ask the question again.")
 
 
 def _current_position(index: Any, result: Result) -> int | None:
@@ -952,23 +1063,33 @@ def _unreadable(path: Path, name: str, limits: corpus.ReadingLimits) -> str:
 _UNSAVED = "answering from the new index in memory; a restart goes back to the previous one"
 
 
-def _unsaved_html(report: BuildReport) -> str:
-    return (
-        f"⚠️ The new index was not saved ({escape(report.save_error or '')}): I answer from it in memory, "
+def _unsaved_html(report: BuildReport, tr: Translator) -> str:
+    return tr.gettext(
+        "⚠️ The new index was not saved ({error}): I answer from it in memory, "
         "and a restart goes back to the previous one."
-    )
+    ).format(error=escape(report.save_error or ""))
 
 
-def _report_html(report: BuildReport) -> str:
-    reused = f" ({report.reused} unchanged)" if report.reused else ""
-    lines = [f"Indexed {report.documents} documents{reused}, {report.passages} passages in {report.seconds:.1f} s."]
+def _report_html(report: BuildReport, tr: Translator) -> str:
+    documents = tr.ngettext("{count} document", "{count} documents", report.documents).format(count=report.documents)
+    if report.reused:
+        documents += " " + tr.gettext("({count} unchanged)").format(count=report.reused)
+    lines = [
+        tr.gettext("Indexed {documents}, {passages} in {seconds} s.").format(
+            documents=documents, passages=_passages(tr, report.passages), seconds=f"{report.seconds:.1f}"
+        )
+    ]
     if report.save_error:
-        lines.append(_unsaved_html(report))
+        lines.append(_unsaved_html(report, tr))
     if report.skipped:
-        lines.append(f"Skipped {len(report.skipped)} files:")
+        lines.append(
+            tr.ngettext("Skipped {count} file:", "Skipped {count} files:", len(report.skipped)).format(
+                count=len(report.skipped)
+            )
+        )
         lines += [f"• {escape(skipped.doc_id)}: {escape(skipped.reason)}" for skipped in report.skipped[:20]]
         if len(report.skipped) > 20:
-            lines.append(f"… and {len(report.skipped) - 20} more")
+            lines.append(tr.gettext("… and {count} more").format(count=len(report.skipped) - 20))
     return "\n".join(lines)
 
 

@@ -185,17 +185,24 @@ class FakeBotApi:
         entities: list | None = None,
         edited: bool = False,
         chat: bool = True,
+        language_code: str | None = None,
         **fields: Any,
     ) -> dict:
         """A user writes (or, with edited=True, edits) a message; extra fields such as sticker=... are
-        merged in. chat=False leaves out the chat, which Telegram never does but a forger may."""
+        merged in. chat=False leaves out the chat, which Telegram never does but a forger may.
+        language_code is the user's app language, as Telegram tells it ("de", "pt-br")."""
         now = int(time.time())
         about = {"id": chat_id, "type": chat_type}
         about.update({"first_name": f"User{user_id}"} if chat_type == "private" else {"title": f"Chat {chat_id}"})
         with self._lock:
             self._chats[chat_id] = about
             message_id = self._new_message_id(chat_id, message_id)
-        message: dict[str, Any] = {"message_id": message_id, "date": now, "chat": about, "from": _user(user_id)}
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": now,
+            "chat": about,
+            "from": _user(user_id, language_code),
+        }
         if not chat:
             del message["chat"]
         if text is not None:
@@ -225,11 +232,13 @@ class FakeBotApi:
         entity = {"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}
         return self.message(text, entities=[entity, *(kw.pop("entities", None) or [])], **kw)
 
-    def press(self, data: str, message: dict | None = None, *, user_id: int = 1001) -> dict:
+    def press(
+        self, data: str, message: dict | None = None, *, user_id: int = 1001, language_code: str | None = None
+    ) -> dict:
         """A user presses an inline button with callback `data` under `message`; returns the callback_query.
         Without a message, the button is under a message sent in inline mode: the query has no chat."""
         with self._lock:
-            query = {"id": str(next(self._ids)), "from": _user(user_id), "data": data}
+            query = {"id": str(next(self._ids)), "from": _user(user_id, language_code), "data": data}
             if message is None:
                 query.update(chat_instance="instance-inline", inline_message_id=f"inline-{query['id']}")
             else:
@@ -239,12 +248,12 @@ class FakeBotApi:
         self.push_update({"callback_query": query})
         return query
 
-    def inline_query(self, query: str, *, user_id: int = 1001) -> dict:
+    def inline_query(self, query: str, *, user_id: int = 1001, language_code: str | None = None) -> dict:
         """A user types "@botname query" in some chat; returns the inline_query."""
         with self._lock:
             inline = {
                 "id": str(next(self._ids)),
-                "from": _user(user_id),
+                "from": _user(user_id, language_code),
                 "query": query,
                 "offset": "",
                 "chat_type": "sender",
@@ -736,8 +745,11 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _user(user_id: int) -> dict:
-    return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+def _user(user_id: int, language_code: str | None = None) -> dict:
+    user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+    if language_code is not None:
+        user["language_code"] = language_code
+    return user
 
 
 def _set_inline_markup(message: dict, markup: object) -> None:

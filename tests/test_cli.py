@@ -450,6 +450,23 @@ def test_chat_sources_lists_the_documents(
         assert name in out
 
 
+def test_the_console_speaks_the_locales_language(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    stdin = f"{FOUNDER_QUESTION}\nHow far is the lighthouse from the observatory?\n:sources\n"
+    code, out, _ = cli(capsys, site.args("chat"), stdin, monkeypatch)
+    assert code == 0
+    text = flat(out)
+    assert FOUNDER_SENTENCE in text and "observatory.txt · Textstelle 1 (#1, Wert" in text
+    assert "Die Dokumente scheinen das nicht zu beantworten. Die nächstliegenden Textstellen:" in text
+    assert "bread.txt: Baking Notes (1 Textstelle)" in text
+    assert "passage" not in text
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    code, out, _ = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 0 and "observatory.txt · фрагмент 1 (#1, оценка" in flat(out)
+
+
 def test_run_without_a_token_falls_back_to_the_console_chat(
     site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
