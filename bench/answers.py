@@ -117,7 +117,11 @@ def known_pairs() -> dict[str, list[Pair]]:
     }
     if doc_corpora is not None:
         cache = doc_corpora.cache_folder()
-        pairs |= {name: [Pair(name, cache / name, corpus.questions)] for name, corpus in doc_corpora.CORPORA.items()}
+        pairs |= {
+            name: [Pair(name, cache / name, corpus.questions)]
+            for name, corpus in doc_corpora.CORPORA.items()
+            if corpus.questions is not None  # a corpus measured blind has no questions here
+        }
     return pairs
 
 

@@ -32,6 +32,11 @@ The subsets:
   the reference pages of the client and server applications (app-*.html, pgbench, pg_upgrade
   ...). A chapter is its index page plus every page its table of contents links to. The SQL
   command reference, the SQL language part and the internals are left out.
+- `debian-faq-fr-11.1`, `debian-faq-ja-11.1`, `debian-faq-ru-11.1`, `debian-faq-zh-cn-11.1`
+  (debian-faq-fr, -ja, -ru, -zh-cn 11.1): the Debian FAQ's translations, the 17 chapter pages of
+  each, the same pages as shared/corpora/debian-faq (English) and debian-faq-de. French and
+  Japanese have question sets; Russian and Chinese have none, on purpose: citebot is measured on
+  them blind, so nothing is tuned on them.
 - `git-doc-2.39.5` (git-doc 1:2.39.5-0+deb12u3): the Git User's Manual (user-manual.html), git(1)
   (git.html; index.html is a link to it) and the pages of the command and guide lists that git(1)
   is built from (the cmds-*.txt files shipped beside them): the guides (gittutorial, gitfaq,
@@ -82,7 +87,7 @@ class Corpus:
     version: str
     root: str
     subset: str
-    questions: Path
+    questions: Path | None  # None: a corpus measured blind, with no question set of ours
     select: Callable[[Path], list[str]]
     held_out: bool = False  # measured only when named, never while tuning (bench/answers.py)
 
@@ -169,6 +174,24 @@ _GIT_LISTS = (
 )
 
 
+def _faq_pages(root: Path) -> list[str]:
+    """The FAQ's 17 chapter pages, as in shared/corpora/debian-faq."""
+    return sorted(p.name for p in root.glob("*.html"))
+
+
+def _faq_translation(language: str, questions: Path | None) -> Corpus:
+    """The Debian FAQ in one of its translations (package debian-faq-<language>, as bookworm has it)."""
+    return Corpus(
+        f"debian-faq-{language}-11.1",
+        f"debian-faq-{language}",
+        "11.1",
+        f"usr/share/doc/debian/FAQ/{language}",
+        f"the 17 chapter pages (*.{language}.html), the same pages as shared/corpora/debian-faq",
+        questions,
+        _faq_pages,
+    )
+
+
 def _git_pages(root: Path) -> list[str]:
     """The user manual, git(1), and the pages named in the chosen command lists (`linkgit:git-add[1]::`)."""
     pages = set(_GIT_PAGES)
@@ -225,6 +248,10 @@ CORPORA: dict[str, Corpus] = {
             _git_pages,
             held_out=True,
         ),
+        _faq_translation("fr", DATA / "debian-faq-fr-11.1.yaml"),
+        _faq_translation("ja", DATA / "debian-faq-ja-11.1.yaml"),
+        _faq_translation("ru", None),  # measured blind: no set of ours
+        _faq_translation("zh-cn", None),
     )
 }
 
@@ -496,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = fetch(corpus.name)
             pages = sum(1 for p in folder.rglob("*") if p.is_file())
             print(f"{corpus.name}: {folder} ({pages} pages; {corpus.package} {corpus.version}; {corpus.subset})")
-            if args.command == "check":
+            if args.command == "check" and corpus.questions is not None:
                 problems = check(corpus)
                 failed |= bool(problems)
                 verdict = "FAILED" if problems else "ok"

@@ -8,7 +8,7 @@ Corpora: `seed` (corpus/), `debian` (../shared/bench/debian.jsonl.gz, 63,815 doc
 measured in a fresh child process, so "peak RSS" is that corpus's own high-water mark (documents
 held in memory plus the build). Queries: ../shared/bench/queries.txt.
 
-Columns: build seconds (chunking + tokenizing + weights, on every core as `citebot reindex` does;
+Columns: build seconds (languages detected + chunking + tokenizing + weights, on every core as `citebot reindex` does;
 reading files is not included: documents come from memory), peak RSS, index size on disk, load
 seconds, the first search after loading (past a million postings it loads the compiled search),
 search p50/p95 (top 10 of the query's postings) and full `ask` p50/p95 (search,
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
 sys.path.insert(0, str(ROOT))
 
-from bot import aliases, corpus, index, pipeline  # noqa: E402
+from bot import aliases, corpus, index, language, pipeline  # noqa: E402
 from bot.answer import AnswerSettings, answer  # noqa: E402
 from bot.chunking import ChunkingSettings  # noqa: E402
 from bot.config import load_config  # noqa: E402
@@ -128,10 +128,13 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     groups = aliases.merge(())  # no alias file: the built-in renamed places, as reindex applies them
     search = SearchSettings(aliases=groups.indexed)
     started = time.perf_counter()
-    spans, encoded = pipeline.chunk_and_encode(documents, ChunkingSettings(), search.aliases)  # as reindex does
-    built = index.assemble(documents, spans, encoded, search, settings_fingerprint="bench", corpus_fingerprint="bench")
+    languages = language.document_languages([document.text for document in documents])  # as reindex does
+    spans, encoded = pipeline.chunk_and_encode(documents, ChunkingSettings(), search.aliases, languages)
+    built = index.assemble(
+        documents, spans, encoded, search, settings_fingerprint="bench", corpus_fingerprint="bench", languages=languages
+    )
     build_seconds = time.perf_counter() - started
-    analyzer = Analyzer(groups.for_questions(built.term_ids))  # as the engine reads questions
+    analyzer = Analyzer(groups.for_questions(built.term_ids), language.majority(built.languages))  # as the engine
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     del spans, encoded
     with tempfile.TemporaryDirectory() as folder:

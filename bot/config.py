@@ -61,6 +61,9 @@ class Config:
     corpus: Path = Path("corpus")
     index: Path = Path("index")
     data: Path = Path("data")
+    # The documents' language: "auto" detects each one's (bot.language); an ISO 639-1 code (en, de,
+    # ru, zh, ja…) reads them all in that language.
+    language: str = "auto"
     store: StoreSettings = StoreSettings()
     reading: ReadingLimits = ReadingLimits()
     chunking: ChunkingSettings = ChunkingSettings()
@@ -71,6 +74,10 @@ class Config:
 
 
 _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
+    "language": (
+        lambda v: v == "auto" or re.fullmatch(r"[a-z]{2,3}", v) is not None,
+        "must be auto or a language code such as en, de, fr, ru, zh, ja",
+    ),
     "reading.max_file_mb": (lambda v: 1 <= v <= 100_000, "must be between 1 and 100000"),
     "reading.max_text_chars": (lambda v: 1_000 <= v <= 2_000_000_000, "must be between 1000 and 2000000000"),
     "reading.max_seconds": (lambda v: 0 < v <= 86_400, "must be more than 0 and at most a day (86400)"),

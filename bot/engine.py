@@ -20,14 +20,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import aliases, boilerplate, corpus, dialogue, index, pipeline
+from . import aliases, boilerplate, corpus, dialogue, index, language, pipeline
 from .answer import Answer, answer
 from .config import Config
 from .corpus import Skipped
 from .errors import CorpusError, IndexFileError
 from .index import SearchSettings
 from .memory import Conversations
-from .text import Analyzer
+from .text import ENGLISH, AliasGroup, Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ class Engine:
         self.conversations = conversations or Conversations(config.conversation)
         self._notify = notify
         self._progress = progress
-        # The index and the Analyzer that reads questions for it, swapped together by a reindex.
-        self._serving: tuple[index.Index, Analyzer] | None = None
+        # The index and the Analyzers that read questions for it, swapped together by a reindex.
+        self._serving: tuple[index.Index, _QuestionReaders] | None = None
         self._rebuilding = threading.Lock()
 
     @property
@@ -74,10 +74,18 @@ class Engine:
 
     @property
     def analyzer(self) -> Analyzer:
-        """The Analyzer questions to the current index are read with (its alias groups)."""
-        return self._current()[1]
+        """The Analyzer questions to the current index are read with in its main language (with its
+        alias groups)."""
+        current, readers = self._current()
+        return readers[language.majority(current.languages) if current.languages else ENGLISH]
 
-    def _current(self) -> tuple[index.Index, Analyzer]:
+    def analyzer_for(self, question: str) -> Analyzer:
+        """The Analyzer a question is read with: its language's (see language.question_language);
+        `.language` says which."""
+        current, readers = self._current()
+        return readers[language.question_language(question, current.languages)]
+
+    def _current(self) -> tuple[index.Index, _QuestionReaders]:
         if self._serving is None:
             self._serving = _serving(*self._current_index())
         return self._serving
@@ -85,7 +93,8 @@ class Engine:
     def ask(self, question: str, chat: str | None = None) -> Answer:
         """Answer one question; `chat` names the conversation it belongs to (None: a question on
         its own, remembered nowhere)."""
-        current, analyzer = self._current()
+        current, readers = self._current()
+        analyzer = readers[language.question_language(question, current.languages)]
         if chat is None:
             return answer(question, current, analyzer, self.config.answer)
         now = time.time()
@@ -142,7 +151,7 @@ class Engine:
         return replace(self.config.search, aliases=groups.indexed)
 
     def _fingerprint(self, search: SearchSettings) -> str:
-        return index.settings_fingerprint(self.config.chunking, search, self.config.reading)
+        return index.settings_fingerprint(self.config.chunking, search, self.config.reading, self.config.language)
 
     def _current_index(self) -> tuple[index.Index, aliases.AliasGroups]:
         files = corpus.list_corpus_files(self.config.corpus)
@@ -209,8 +218,9 @@ class Engine:
         for i in read.stripped().tolist():
             documents[i] = boilerplate.strip(documents[i], read.removed_of(i))
         skipped.sort(key=lambda entry: entry.doc_id)
+        languages = language.document_languages([document.text for document in documents], self.config.language)
         fresh_spans, fresh_encoded = pipeline.chunk_and_encode(
-            documents, self.config.chunking, search.aliases, progress=self._progress
+            documents, self.config.chunking, search.aliases, languages, progress=self._progress
         )
         stamps = {file.doc_id: index.file_stamp(file) for file in files}
         fingerprints = {
@@ -225,6 +235,7 @@ class Engine:
             skipped=skipped,
             file_stamps=[stamps[document.doc_id] for document in documents],
             blocks=read,
+            languages=languages,
             **fingerprints,
         )
         if not unchanged:
@@ -275,10 +286,24 @@ def _boilerplate(
     return common, {previous.documents.doc_ids[positions[i]] for i in stale.tolist()}
 
 
-def _serving(current: index.Index, groups: aliases.AliasGroups) -> tuple[index.Index, Analyzer]:
-    """An index with the Analyzer for its questions: the alias groups in effect, less the built-in
-    ones whose names it does not hold (see `aliases`)."""
-    return current, Analyzer(groups.for_questions(current.term_ids))
+class _QuestionReaders(dict[str, Analyzer]):
+    """The Analyzers that read questions to one index, one per language (made when first asked
+    for), with the alias groups in effect, less the built-in ones whose names it does not hold
+    (see `aliases`)."""
+
+    def __init__(self, groups: tuple[AliasGroup, ...]) -> None:
+        super().__init__()
+        self._groups = groups
+        self._making = threading.Lock()
+
+    def __missing__(self, language: str) -> Analyzer:
+        with self._making:  # questions are answered on several threads
+            return self.get(language) or self.setdefault(language, Analyzer(self._groups, language))
+
+
+def _serving(current: index.Index, groups: aliases.AliasGroups) -> tuple[index.Index, _QuestionReaders]:
+    """An index with the Analyzers for its questions."""
+    return current, _QuestionReaders(groups.for_questions(current.term_ids))
 
 
 def _rarity(current: index.Index, term: str) -> float:

@@ -13,6 +13,7 @@ left by a writer that was killed is unlocked, and the next save or load removes 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import functools
@@ -43,11 +44,12 @@ from .corpus import CorpusFile, Document, ReadingLimits, Skipped
 from .errors import IndexFileError
 from .pipeline import Encoded, Span, encode, merge, span_of
 from .structure import Mark
-from .text import STEMMER_VERSION, STOPWORDS, AliasGroup, Analyzer
+from .language import AUTO, DETECTOR_VERSION
+from .text import ENGLISH, STEMMER_VERSION, STOPWORDS, STOPWORDS_VERSION, AliasGroup, Analyzer
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5  # 5: each document's language
 INDEX_FILE = "citebot-index.npz"
 _TEMPORARY = (".citebot-index-", ".tmp")  # a temporary file's name begins and ends so
 _WEIGHING_SLICE = 1 << 22  # postings weighed at a time
@@ -95,21 +97,26 @@ def _pipeline_code_digest() -> str:
         "chunking.py",
         "text.py",
         "pipeline.py",
+        "language.py",
         "index.py",
     )
     return _digest("".join((Path(__file__).parent / name).read_text(encoding="utf-8") for name in modules))
 
 
-def settings_fingerprint(chunking: ChunkingSettings, search: SearchSettings, reading: ReadingLimits) -> str:
+def settings_fingerprint(
+    chunking: ChunkingSettings, search: SearchSettings, reading: ReadingLimits, language: str = AUTO
+) -> str:
     """Changes whenever a setting that shapes the index changes, so a stale index is rebuilt."""
     shape = {
         "format": INDEX_FORMAT,
         "reading": asdict(reading),
         "chunking": asdict(chunking),
         "search": asdict(search),
+        "language": language,
         "stemmer": STEMMER_VERSION,
+        "detector": DETECTOR_VERSION,
         "code": _PIPELINE_CODE,
-        "stopwords": sorted(STOPWORDS),
+        "stopwords": [*sorted(STOPWORDS), STOPWORDS_VERSION],
     }
     return _digest(json.dumps(shape, sort_keys=True))
 
@@ -176,8 +183,9 @@ class Index:
         offsets = arrays["offsets"]
         posting_passages = arrays["posting_passages"]
         counts = arrays["document_passage_count"]
+        languages = _StoredStrings(arrays["document_language_blob"], arrays["document_language_offsets"])
         _check(
-            len(texts) == len(documents) == len(arrays["document_stamp_offsets"]) - 1,
+            len(texts) == len(documents) == len(arrays["document_stamp_offsets"]) - 1 == len(languages),
             "document arrays differ in length",
         )
         _check(len(offsets) == len(vocabulary) + 1, "offsets do not match the vocabulary")
@@ -224,9 +232,15 @@ class Index:
         # see file_stamp()
         self.file_stamps = _StoredStrings(arrays["document_stamp_blob"], arrays["document_stamp_offsets"])
         self.passage_document = arrays["passage_document"]
+        self.document_languages = languages  # each document's language, an ISO 639-1 code (bot.language)
         # each document's blocks as read, and which were left out as boilerplate (see bot.boilerplate)
         self.blocks = BlockHashes(arrays["block_hash"], block_offsets, arrays["block_removed"])
         self.saved_form = (header, arrays)  # the JSON header and the arrays behind all of the above, as saved
+
+    @functools.cached_property
+    def languages(self) -> dict[str, int]:
+        """The languages of the documents, each with how many documents are in it."""
+        return dict(collections.Counter(self.document_languages))
 
     @functools.cached_property
     def document_position(self) -> dict[str, int]:
@@ -250,6 +264,10 @@ class Index:
 
     def document_of(self, passage: int) -> DocumentInfo:
         return self.documents[int(self.passage_document[passage])]
+
+    def language_of(self, passage: int) -> str:
+        """The language of a passage's document."""
+        return self.document_languages[int(self.passage_document[passage])]
 
     def marks_of(self, document: int) -> tuple[Mark, ...]:
         """The structure marks of the document at this position (see bot.structure)."""
@@ -457,7 +475,8 @@ def build(
     corpus_fingerprint: str,
     skipped: Sequence[Skipped] = (),
 ) -> Index:
-    """An index over the documents' passages (`chunks[i]` are the passages of `documents[i]`)."""
+    """An index over the documents' passages (`chunks[i]` are the passages of `documents[i]`), all
+    read in the analyzer's language."""
     return assemble(
         documents,
         [[span_of(passage) for passage in passages] for passages in chunks],
@@ -466,6 +485,7 @@ def build(
         settings_fingerprint=settings_fingerprint,
         corpus_fingerprint=corpus_fingerprint,
         skipped=skipped,
+        languages=[analyzer.language] * len(documents),
     )
 
 
@@ -480,9 +500,11 @@ def assemble(
     skipped: Sequence[Skipped] = (),
     file_stamps: Sequence[str] = (),
     blocks: BlockHashes | None = None,
+    languages: Sequence[str] = (),
 ) -> Index:
     """An index from passages already tokenized (`spans[i]` are the passages of `documents[i]`,
     `encoded` their term ids, in order), made straight into the arrays it is saved as.
+    `languages[i]` is the language `documents[i]` was read in (by default English, all of them).
 
     `blocks` are the documents' block hashes as read, with the boilerplate left out of them
     (bot.boilerplate); by default the documents' own, none left out."""
@@ -505,6 +527,7 @@ def assemble(
         [d.url or "" for d in documents],
         file_stamps if len(file_stamps) else [""] * len(documents),
         [d.text for d in documents],
+        languages if len(languages) else [ENGLISH] * len(documents),
     )
     header = _header(
         settings_fingerprint,
@@ -739,7 +762,7 @@ def _sync_folder(folder: Path) -> None:
             os.close(handle)
 
 
-_PACKED = ("document_id", "document_title", "document_url", "document_stamp", "document_text")
+_PACKED = ("document_id", "document_title", "document_url", "document_stamp", "document_text", "document_language")
 _ALIGN = 64  # bytes; what .npy headers pad to, and where load() can map an array from
 _PADDING_FIELD = 0xCB01  # a zip "extra field" id of our own, holding only padding
 

@@ -6,6 +6,9 @@ running process, where forking could copy a lock held by another thread. Each wo
 tokenizes a batch of documents and sends back passage spans and term ids numbered in its own
 small vocabulary; merging renumbers them into one, batch by batch, in document order, so the
 result is the same as tokenizing everything in one process.
+
+Each document is tokenized with its own language's Analyzer (its language decided beforehand,
+see bot.language).
 """
 
 from __future__ import annotations
@@ -50,18 +53,20 @@ def passage_tokens(analyzer: Analyzer, passage: Passage) -> list[str]:
 
 
 def encode(passages: Iterable[Passage], analyzer: Analyzer) -> Encoded:
+    """The passages' term ids, all read with one Analyzer."""
     vocabulary: dict[str, int] = {}
-    terms, lengths = _encode_into(vocabulary, passages, analyzer)
+    terms, lengths = _encode_into(vocabulary, ((passage, analyzer) for passage in passages))
     return Encoded(list(vocabulary), terms, lengths)
 
 
 def _encode_into(
-    vocabulary: dict[str, int], passages: Iterable[Passage], analyzer: Analyzer
+    vocabulary: dict[str, int], passages: Iterable[tuple[Passage, Analyzer]]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The passages' term ids and lengths, numbering new terms on from the end of `vocabulary`."""
+    """The passages' term ids and lengths (each read with its Analyzer), numbering new terms on
+    from the end of `vocabulary`."""
     terms = array("i")  # 4 bytes a token, where a list of ints would take 36
     lengths = array("i")
-    for passage in passages:
+    for passage, analyzer in passages:
         tokens = passage_tokens(analyzer, passage)
         terms.extend([vocabulary.setdefault(token, len(vocabulary)) for token in tokens])
         lengths.append(len(tokens))
@@ -72,35 +77,40 @@ def chunk_and_encode(
     documents: Sequence[Document],
     chunking: ChunkingSettings,
     aliases: Sequence[AliasGroup],
+    languages: Sequence[str],
     progress: bool = False,
     parallel_min_chars: int = PARALLEL_MIN_CHARS,
     batch_chars: int = BATCH_CHARS,
 ) -> tuple[list[list[Span]], Encoded]:
     """Each document's passages as spans of its text, and all passages' term ids (in parallel for
-    a large corpus). No Passage object outlives its tokenizing: a million of them, each with a
-    copy of its text, would hold more memory than the index."""
+    a large corpus); `languages[i]` is the language `documents[i]` is read in. No Passage object
+    outlives its tokenizing: a million of them, each with a copy of its text, would hold more
+    memory than the index."""
     shown = progress and len(documents) >= PROGRESS_MIN_DOCUMENTS
     bar = tqdm(total=len(documents), desc="indexing", unit="doc", disable=None if shown else True)
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or sum(len(document.text) for document in documents) < parallel_min_chars:
         spans: list[list[Span]] = []
+        analyzers = _Analyzers(aliases)
 
-        def passages() -> Iterable[Passage]:
-            for document in documents:
+        def passages() -> Iterable[tuple[Passage, Analyzer]]:
+            for document, language in zip(documents, languages, strict=True):
+                analyzer = analyzers[language]
                 chunked = chunk(document.doc_id, document.text, chunking, document.marks, document.title)
                 spans.append([span_of(passage) for passage in chunked])
                 bar.update()
-                yield from chunked
+                yield from ((passage, analyzer) for passage in chunked)
 
-        encoded = encode(passages(), Analyzer(aliases))
+        vocabulary: dict[str, int] = {}
+        terms, lengths = _encode_into(vocabulary, passages())
         bar.close()
-        return spans, encoded
-    batches = list(_batches(documents, batch_chars))
+        return spans, Encoded(list(vocabulary), terms, lengths)
+    batches = list(_batches(list(zip(documents, languages, strict=True)), batch_chars))
     spans, parts = [], []
     vocabularies: dict[int, list[str]] = {}  # each worker's terms, in its own numbering
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(aliases,)) as pool:
-        jobs = [[(d.doc_id, d.text, d.marks, d.title) for d in batch] for batch in batches]
+        jobs = [[(d.doc_id, d.text, d.marks, d.title, language) for d, language in batch] for batch in batches]
         results = pool.map(_chunk_and_encode_batch, jobs, [chunking] * len(jobs))
         for batch, (worker, batch_spans, new_terms, terms, lengths) in zip(batches, results):
             spans.extend(batch_spans)
@@ -151,11 +161,11 @@ def _first_occurrences(terms: np.ndarray, vocabulary_size: int) -> tuple[np.ndar
     return present, first[present]
 
 
-def _batches(documents: Sequence[Document], batch_chars: int) -> Iterable[list[Document]]:
-    batch: list[Document] = []
+def _batches(documents: Sequence[tuple[Document, str]], batch_chars: int) -> Iterable[list[tuple[Document, str]]]:
+    batch: list[tuple[Document, str]] = []
     size = 0
-    for document in documents:
-        batch.append(document)
+    for document, language in documents:
+        batch.append((document, language))
         size += len(document.text)
         if size >= batch_chars:
             yield batch
@@ -164,26 +174,42 @@ def _batches(documents: Sequence[Document], batch_chars: int) -> Iterable[list[D
         yield batch
 
 
-_worker_analyzer: Analyzer | None = None
+class _Analyzers(dict[str, Analyzer]):
+    """An Analyzer per language, made when a document in that language first comes."""
+
+    def __init__(self, aliases: Sequence[AliasGroup]) -> None:
+        super().__init__()
+        self._aliases = aliases
+
+    def __missing__(self, language: str) -> Analyzer:
+        analyzer = self[language] = Analyzer(self._aliases, language)
+        return analyzer
+
+
+_worker_analyzers: _Analyzers | None = None
 _worker_vocabulary: dict[str, int] = {}  # numbers terms across all of this worker's batches
 
 
 def _start_worker(aliases: Sequence[AliasGroup]) -> None:
-    global _worker_analyzer
-    _worker_analyzer = Analyzer(aliases)
+    global _worker_analyzers
+    _worker_analyzers = _Analyzers(aliases)
 
 
 def _chunk_and_encode_batch(
-    documents: list[tuple[str, str, tuple[Mark, ...], str]], chunking: ChunkingSettings
+    documents: list[tuple[str, str, tuple[Mark, ...], str, str]], chunking: ChunkingSettings
 ) -> tuple[int, list[list[Span]], list[str], np.ndarray, np.ndarray]:
     """A batch's spans and term ids, with the terms this worker had not numbered before: sending
     only those, rather than the batch's whole vocabulary, spares pickling and merging each term
     once per batch."""
-    assert _worker_analyzer is not None
-    chunks = [chunk(doc_id, text, chunking, marks, title) for doc_id, text, marks, title in documents]
-    spans = [[span_of(passage) for passage in passages] for passages in chunks]
+    analyzers = _worker_analyzers
+    assert analyzers is not None
+    chunks = [
+        (chunk(doc_id, text, chunking, marks, title), analyzers[language])
+        for doc_id, text, marks, title, language in documents
+    ]
+    spans = [[span_of(passage) for passage in passages] for passages, _ in chunks]
     known = len(_worker_vocabulary)
     terms, lengths = _encode_into(
-        _worker_vocabulary, (passage for passages in chunks for passage in passages), _worker_analyzer
+        _worker_vocabulary, ((passage, analyzer) for passages, analyzer in chunks for passage in passages)
     )
     return os.getpid(), spans, list(_worker_vocabulary)[known:], terms, lengths

@@ -9,6 +9,11 @@ added, dropped, changed, or two swapped — "debain" — is one edit; at most 1 
 letters and 2 beyond, of words of five letters or more, keeping the first letter: a slip of the
 hand, not another name like "pipx" or "pyproject"), the most frequent in the corpus on a tie. The
 corpus's words are counted once per index, on the first question that needs them.
+
+A question is corrected only in a language pyspellchecker has a dictionary of (en, de, es, fr, it,
+pt, nl, ru, ar, fa, eu, lv): without one, a correct word cannot be told from a typo ("отменить"
+would become "заменить"). The question's language is its Analyzer's; a word of that language,
+with or without its accents, is never rewritten.
 """
 
 from __future__ import annotations
@@ -18,16 +23,21 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
+import functools
+import importlib.resources
+
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+from spellchecker import SpellChecker
 
 from . import english
 from .index import Index
-from .text import STOPWORDS, Analyzer, fold, words
+from .text import ENGLISH, Analyzer, fold, fold_letters, stopwords, words
 
 _MIN_LENGTH = 5  # shorter words are too often a different word one edit away ("pipx" is not "pip")
 _CANDIDATES = 20
 _QUESTION_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+_WORD_OF_LANGUAGE = re.compile(r"[^\W\d_]+")  # other languages part words at apostrophes (see text.words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,34 +47,39 @@ class Correction:
 
 
 class _CorpusWords:
-    """The folded words of an index's documents, with their counts, for nearest-word lookups."""
+    """The folded words of an index's documents in one language, with their counts, for
+    nearest-word lookups."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, language: str) -> None:
         counts: Counter[str] = Counter()
-        for text in index.document_texts:
-            counts.update(words(text))
+        for text, document_language in zip(index.document_texts, index.document_languages):
+            if document_language == language:
+                counts.update(words(text, language))
         self.counts = counts
         # Stopwords are never searched, so a correction into one ("whre" → "were") would only mislead.
-        self.choices = [w for w in counts if len(w) >= _MIN_LENGTH - 1 and w.isalpha() and w not in STOPWORDS]
+        unsearched = stopwords(language)
+        self.choices = [w for w in counts if len(w) >= _MIN_LENGTH - 1 and w.isalpha() and w not in unsearched]
 
 
-_corpus_words: weakref.WeakKeyDictionary[Index, _CorpusWords] = weakref.WeakKeyDictionary()
+_corpus_words: weakref.WeakKeyDictionary[Index, dict[str, _CorpusWords]] = weakref.WeakKeyDictionary()
 
 
 def correct(question: str, index: Index, analyzer: Analyzer) -> Correction | None:
     """The question with unknown words corrected, or None when nothing needed (or had) a correction."""
-    if all(token in index.term_ids for token in analyzer.tokens(question)):
+    language = analyzer.language
+    if not has_dictionary(language) or all(token in index.term_ids for token in analyzer.tokens(question)):
         return None  # the usual case, found without looking at each word on its own
+    english_question = language == ENGLISH
     replaced: list[tuple[str, str]] = []
     corrected = question
-    for match in _QUESTION_WORD.finditer(question):
+    for match in (_QUESTION_WORD if english_question else _WORD_OF_LANGUAGE).finditer(question):
         written = match.group()
-        word = fold(written)
+        word = fold(written) if english_question else fold_letters(written)
         if len(word) < _MIN_LENGTH or _known(word, index, analyzer):
             continue
-        if english.is_word(word) or _misspelt_stopword(word):
+        if _is_word(written, word, language) or _misspelt_stopword(word, language):
             continue
-        nearest = _nearest(word, _words_of(index))
+        nearest = _nearest(word, _words_of(index, language))
         if nearest is None:
             continue
         shown = nearest.capitalize() if written[:1].isupper() else nearest
@@ -75,24 +90,49 @@ def correct(question: str, index: Index, analyzer: Analyzer) -> Correction | Non
 
 def prepare(index: Index) -> None:
     """Count the corpus's words now (seconds on a large corpus) rather than on the first misspelt word."""
-    _words_of(index)
+    for language in index.languages:
+        if has_dictionary(language):
+            _words_of(index, language)
     english.prepare()
 
 
-def _misspelt_stopword(word: str) -> bool:
+def has_dictionary(language: str) -> bool:
+    """Whether pyspellchecker has a dictionary of the language, and so its questions are corrected."""
+    return (
+        language == ENGLISH
+        or importlib.resources.files("spellchecker").joinpath(f"resources/{language}.json.gz").is_file()
+    )
+
+
+def _is_word(written: str, folded: str, language: str) -> bool:
+    """Whether the word is one of the language's, as written or accents aside."""
+    if language == ENGLISH:
+        return english.is_word(folded)
+    dictionary, folded_words = _dictionary(language)
+    return bool(dictionary.known([written.casefold()])) or folded in folded_words
+
+
+@functools.cache
+def _dictionary(language: str) -> tuple[SpellChecker, frozenset[str]]:
+    """pyspellchecker's dictionary of a language, and its words folded (accents aside), loaded once."""
+    dictionary = SpellChecker(language=language, distance=1)
+    return dictionary, frozenset(fold_letters(word) for word in dictionary.word_frequency.dictionary)
+
+
+def _misspelt_stopword(word: str, language: str) -> bool:
     """ "whre", "wich": a question word mistyped; it is not searched, so leave it as it is."""
-    return process.extractOne(word, STOPWORDS, scorer=OSA.distance, score_cutoff=1) is not None
+    return process.extractOne(word, stopwords(language), scorer=OSA.distance, score_cutoff=1) is not None
 
 
 def _known(word: str, index: Index, analyzer: Analyzer) -> bool:
     return any(token in index.term_ids for token in analyzer.tokens(word))
 
 
-def _words_of(index: Index) -> _CorpusWords:
-    known = _corpus_words.get(index)
-    if known is None:
-        known = _corpus_words[index] = _CorpusWords(index)
-    return known
+def _words_of(index: Index, language: str) -> _CorpusWords:
+    known = _corpus_words.setdefault(index, {})
+    if language not in known:
+        known[language] = _CorpusWords(index, language)
+    return known[language]
 
 
 def _nearest(word: str, corpus: _CorpusWords) -> str | None:

@@ -3,16 +3,26 @@
 Passages and questions go through the same `Analyzer`, so a word matches whatever its case,
 accents, inflection or spelling variant (alias groups) — and BM25 sees the very same tokens
 that rank-bm25 would be given.
+
+Each language has its own pipeline (`Analyzer(language=...)`, an ISO 639-1 code): its Snowball
+stemmer (PyStemmer) and stopword list (the stop-words package) where there are ones, words split
+at apostrophes (French "l'installation"), and Chinese and Japanese text, written without spaces,
+cut into terms: a run of Han characters into its overlapping character pairs, a katakana run
+whole, hiragana (particles and endings) left out. A passage is read with its document's
+language, a question with its own. English is today's pipeline, unchanged.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import Stemmer
+import stop_words
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
 _UNDECOMPOSABLE = str.maketrans(
@@ -46,7 +56,52 @@ STOPWORDS = frozenset(
     """.split()
 )  # the last lines: chat's contractions without the apostrophe, and its fillers
 
-STEMMER_VERSION = f"snowball-english/{Stemmer.version()}"
+STEMMER_VERSION = f"snowball/{Stemmer.version()}"
+STOPWORDS_VERSION = f"stop-words/{importlib.metadata.version('stop-words')}"
+
+ENGLISH = "en"
+# ISO 639-1 code → PyStemmer's Snowball algorithm, for those it has.
+_SNOWBALL = {
+    code: name
+    for code, name in {
+        "ar": "arabic",
+        "ca": "catalan",
+        "cs": "czech",
+        "da": "danish",
+        "de": "german",
+        "el": "greek",
+        "eo": "esperanto",
+        "es": "spanish",
+        "et": "estonian",
+        "eu": "basque",
+        "fa": "persian",
+        "fi": "finnish",
+        "fr": "french",
+        "ga": "irish",
+        "hi": "hindi",
+        "hu": "hungarian",
+        "hy": "armenian",
+        "id": "indonesian",
+        "it": "italian",
+        "lt": "lithuanian",
+        "nb": "norwegian",
+        "ne": "nepali",
+        "nl": "dutch",
+        "nn": "norwegian",
+        "no": "norwegian",
+        "pl": "polish",
+        "pt": "portuguese",
+        "ro": "romanian",
+        "ru": "russian",
+        "sr": "serbian",
+        "sv": "swedish",
+        "ta": "tamil",
+        "tr": "turkish",
+        "yi": "yiddish",
+    }.items()  # fmt: skip
+    if name in Stemmer.algorithms()
+}
+_STOPWORD_CODES = {"no": "nb", "nn": "nb"}  # the stop-words package files Norwegian under "nb"
 
 
 def fold(text: str) -> str:
@@ -58,10 +113,31 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def words(text: str) -> list[str]:
+# Accents on Latin letters; the marks of other scripts are part of their letters (Russian "й",
+# Japanese "が") and stay.
+_LATIN_ACCENTS = re.compile(r"(?<=[A-Za-z])[\u0300-\u036f]+")
+_OTHER_LETTERS = str.maketrans({"ё": "е"})  # Russian is mostly written without the dots of "ё"
+
+
+def fold_letters(text: str) -> str:
+    """`fold` for any language: case and the accents of Latin letters folded, the marks that are
+    part of other scripts' letters kept ("Шрифт" → "шрифт", "Schrift" and "Schrïft" → "schrift")."""
+    if text.isascii():
+        return text.lower().translate(_APOSTROPHES)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES).translate(_UNDECOMPOSABLE)
+    decomposed = _LATIN_ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+    return unicodedata.normalize("NFC", decomposed).translate(_OTHER_LETTERS)
+
+
+def words(text: str, language: str = ENGLISH) -> list[str]:
     """The folded words of text, reference markers dropped, possessive "'s" removed; an identifier
     (work_mem, pg_stat_activity, os.path.join, postgresql.conf) is also a word of its own, after
-    its parts, so that asking for it by name finds it before the passages that share a part."""
+    its parts, so that asking for it by name finds it before the passages that share a part.
+
+    In other languages than English an apostrophe parts words ("l'installation", "dell'archivio")
+    and Chinese and Japanese are cut into terms (see `_cjk_terms`)."""
+    if language != ENGLISH:
+        return _words_of_language(text)
     folded = fold(REFERENCE_MARKER.sub(" ", text))
     found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
     if "." not in folded and "_" not in folded and "'" not in folded:
@@ -73,6 +149,52 @@ def words(text: str) -> list[str]:
         else:
             result.append(_clean(word) if "'" in word or "." in word else word)
     return result
+
+
+def _words_of_language(text: str) -> list[str]:
+    folded = fold_letters(REFERENCE_MARKER.sub(" ", text)).replace("'", " ")
+    if folded.isascii():
+        found = _ASCII_WORD.findall(folded)
+        return found if "." not in folded and "_" not in folded else _taken_apart(found)
+    result: list[str] = []
+    for word in _taken_apart(_WORD.findall(folded)):
+        if _CJK.search(word):
+            result.extend(_cjk_terms(word))
+        else:
+            result.append(word)
+    return result
+
+
+def _taken_apart(found: list[str]) -> list[str]:
+    result: list[str] = []
+    for word in found:
+        if "_" in word or ("." in word and not _INITIALISM.fullmatch(word)):
+            result.extend(_joined(word))
+        else:
+            result.append(word.rstrip(".") if "." in word else word)
+    return result
+
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_HIRAGANA = "\u3041-\u309f"
+_KATAKANA = "\u30a0-\u30ff\u31f0-\u31ff"
+_CJK = re.compile(f"[{_HAN}{_HIRAGANA}{_KATAKANA}]")
+_SCRIPT_RUN = re.compile(f"([{_HAN}]+)|([{_HIRAGANA}]+)|([{_KATAKANA}]+)|([^{_HAN}{_HIRAGANA}{_KATAKANA}]+)")
+
+
+def _cjk_terms(word: str) -> Iterable[str]:
+    """A word with Chinese or Japanese characters as search terms. No dictionary cuts these
+    languages into words as well as overlapping character pairs serve BM25 (most words are two
+    characters; a longer one is the pairs it is made of): a Han run is its pairs (a lone character
+    itself); a katakana run is one loanword (パッケージ); hiragana is grammar (particles, verb
+    endings: の, を, します) and is left out; letters and digits within are words of their own."""
+    for han, _hiragana, katakana, other in _SCRIPT_RUN.findall(word):
+        if han:
+            yield from (han[i : i + 2] for i in range(max(len(han) - 1, 1)))
+        elif katakana:
+            yield katakana
+        elif other:
+            yield other
 
 
 _INITIALISM = re.compile(r"(?:[^\W\d_]\.){2,}")
@@ -227,27 +349,54 @@ class AliasGroup:
     spellings: tuple[str, ...]
 
 
-class Analyzer:
-    """Text → index tokens: folded words, stopwords out, stemmed, alias spellings made one."""
+@functools.cache
+def stopwords(language: str) -> frozenset[str]:
+    """A language's stopwords, folded as its words are: ours for English, the stop-words
+    package's list for the others it has (none for a language it lacks)."""
+    if language == ENGLISH:
+        return STOPWORDS
+    try:
+        listed = stop_words.get_stop_words(_STOPWORD_CODES.get(language, language), cache=False)
+    except stop_words.StopWordError:
+        return frozenset()
+    return frozenset(word for entry in listed for word in words(entry, language))
 
-    def __init__(self, alias_groups: Sequence[AliasGroup] = ()) -> None:
-        self._stemmer = Stemmer.Stemmer("english")
+
+def has_stemmer(language: str) -> bool:
+    return language == ENGLISH or language in _SNOWBALL
+
+
+class Analyzer:
+    """Text → index tokens: folded words, stopwords out, stemmed, alias spellings made one; in
+    one language (an ISO 639-1 code such as "en", "de", "ru", "zh", "ja"; English by default)."""
+
+    def __init__(self, alias_groups: Sequence[AliasGroup] = (), language: str = ENGLISH) -> None:
+        self.language = language
+        self._english = language == ENGLISH
+        algorithm = "english" if self._english else _SNOWBALL.get(language)
+        self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
+        self._stopwords = stopwords(language)
         self._stem_cache: dict[str, str] = {}
-        self._nations = {self._plain_stem(adjective): self._plain_stem(name) for adjective, name in DEMONYMS.items()}
+        # English questions name nations by their adjective ("Turkish cities"); DEMONYMS is English.
+        self._nations = (
+            {self._plain_stem(adjective): self._plain_stem(name) for adjective, name in DEMONYMS.items()}
+            if self._english
+            else {}
+        )
         # Each alias spelling as a tuple of stems → the canonical spelling's stems.
         self._aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
         for group in alias_groups:
-            canonical = tuple(self._stems(words(group.spellings[0])))
+            canonical = tuple(self._stems(words(group.spellings[0], language)))
             for spelling in group.spellings:
-                variant = tuple(self._stems(words(spelling)))
+                variant = tuple(self._stems(words(spelling, language)))
                 if variant and canonical:
                     self._aliases[variant] = canonical
         self._longest_alias = max((len(v) for v in self._aliases), default=0)
         self._alias_starts = frozenset(variant[0] for variant in self._aliases)
 
     def _stems(self, folded_words: Iterable[str]) -> list[str]:
-        cache = self._stem_cache
-        return [cache.get(word) or self._stem(word) for word in folded_words if word not in STOPWORDS]
+        cache, stopwords = self._stem_cache, self._stopwords
+        return [cache.get(word) or self._stem(word) for word in folded_words if word not in stopwords]
 
     def _stem(self, word: str) -> str:
         stem = self._plain_stem(word)
@@ -255,11 +404,17 @@ class Analyzer:
         return stem
 
     def _plain_stem(self, word: str) -> str:
-        return self._stemmer.stemWord(american_spelling(word))
+        if self._english:
+            return self._stemmer.stemWord(american_spelling(word))
+        return self._stemmer.stemWord(word) if self._stemmer is not None else word
+
+    def words(self, text: str) -> list[str]:
+        """The folded words of text as this language reads them (before stopwords and stemming)."""
+        return words(text, self.language)
 
     def tokens(self, text: str) -> list[str]:
         """The tokens BM25 indexes and searches for text (passage or question alike)."""
-        stems = self._stems(words(text))
+        stems = self._stems(words(text, self.language))
         if not self._aliases:
             return stems
         return self._apply_aliases(stems)
@@ -289,7 +444,8 @@ _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr vs etc e.g i.e no nos fig al approx inc ltd co corp gen col lt "
     "sgt capt gov sen rep jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[[^\]\n]{1,20}\])*(?=\s+)")
+# . ! ? end a sentence before a space; Chinese and Japanese 。！？ end one wherever they stand.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\[[^\]\n]{1,20}\])*(?=\s+)|[。！？]+[」』）”’]*")
 _NEXT_CHARACTER = re.compile(r"\s*(\S)")
 
 
@@ -340,7 +496,11 @@ def _wraps_on(line: str, following: str) -> bool:
         return False
     if following[0].islower():
         return True
-    return len(line.strip()) >= _WRAPPED_LINE_MIN and line[-1] not in ".!?:;" and not _LIST_MARKER.match(following)
+    return (
+        len(line.strip()) >= _WRAPPED_LINE_MIN
+        and line[-1] not in ".!?:;。！？：；"
+        and not _LIST_MARKER.match(following)
+    )
 
 
 def _line_sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:

@@ -30,9 +30,12 @@ def documents() -> list[Document]:
 
 def test_parallel_chunking_and_encoding_equals_one_process() -> None:
     aliases = (AliasGroup(("Turkey", "Türkiye")),)
-    alone_spans, alone = chunk_and_encode(documents(), ChunkingSettings(), aliases, parallel_min_chars=10**12)
+    languages = [("en", "de", "ja")[i % 3] for i in range(len(documents()))]  # each read in its own
+    alone_spans, alone = chunk_and_encode(
+        documents(), ChunkingSettings(), aliases, languages, parallel_min_chars=10**12
+    )
     spread_spans, spread = chunk_and_encode(
-        documents(), ChunkingSettings(), aliases, parallel_min_chars=0, batch_chars=5000
+        documents(), ChunkingSettings(), aliases, languages, parallel_min_chars=0, batch_chars=5000
     )
     assert len(documents()) > 20, "enough documents for several batches of 5000 characters"
     assert spread_spans == alone_spans
