@@ -230,7 +230,8 @@ def _name_spans(question: str, cues: _Cues) -> list[tuple[int, int]]:
     for match in cues.data.name.finditer(question):
         start, end = match.span()
         first_word = match.group().split()[0]
-        if start == 0 and fold(first_word) in cues.not_names:
+        opens = not any(ch.isalnum() for ch in question[:start])  # "When", "¿Cuándo"
+        if opens and fold(first_word) in cues.not_names:
             start += len(first_word)
             rest = question[start:end].lstrip()
             if not rest:

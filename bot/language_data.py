@@ -202,6 +202,9 @@ def _joined(value: str | list[str]) -> str:
 
 
 def _words(value: list[str] | None) -> frozenset[str]:
+    for word in value or ():
+        if not isinstance(word, str):  # YAML reads a bare no, on, yes as a boolean
+            raise TypeError(f"{word!r} in a word list of a language file: quote it")
     return frozenset(fold(word) for word in value or ())
 
 
