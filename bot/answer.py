@@ -250,15 +250,6 @@ class _Sentence:
             )
         return bool(found)
 
-    def points_elsewhere(self, language: str) -> bool:
-        """Whether it only sends the reader elsewhere ("See …", "For details, see …")."""
-        pointer = self.known.get((language, "pointer"))
-        if pointer is None:
-            pointer = self.known[language, "pointer"] = (
-                language_data.of(language).sentences.pointer.match(self.text) is not None
-            )
-        return bool(pointer)
-
     def opens_with(self, terms: tuple[str, ...], analyzer: Analyzer, language: str) -> bool:
         """Whether the sentence's first word (after an article) is `terms`: it is about them."""
         opening = self.known.get((language, "opening"))
@@ -289,6 +280,15 @@ class _PassageTerms:
     heading: frozenset[str]  # … of the innermost one
     named: bool  # the innermost is a name it describes (a setting, a function, a glossary term)
     opens_section: bool  # it is the first passage under its innermost heading
+    pointers: dict[str, tuple[bool, ...]]  # per language read in: which sentences only point elsewhere
+
+    def pointing(self, language: str) -> tuple[bool, ...]:
+        """Which of its sentences only send the reader elsewhere ("See …", "For details, see …")."""
+        found = self.pointers.get(language)
+        if found is None:
+            pointer = language_data.of(language).sentences.pointer
+            found = self.pointers[language] = tuple(pointer.match(s.text) is not None for s in self.sentences)
+        return found
 
 
 # Per index, the analyses of recently judged passages: questions keep landing on the same ones.
@@ -351,7 +351,7 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
     innermost = next((m for m in reversed(marks) if m.kind == HEADING and m.start < passage.span[0]), None)
     named = bool(passage.section) and innermost is not None and innermost.level == TERM_LEVEL
     opens = innermost is not None and not document_text[innermost.end : passage.span[0]].strip()
-    return _PassageTerms(passage, tuple(sentences), terms, heading_terms, heading, named, opens)
+    return _PassageTerms(passage, tuple(sentences), terms, heading_terms, heading, named, opens, {})
 
 
 def _lines_of(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -382,11 +382,9 @@ def _judge(
     entry = bool(defines) and analysis.heading == defines and analysis.opens_section
     credit = 1.0 if entry or analysis.named else max(JUDGING.heading_credit, _precision(analysis.heading, weights))
     best: tuple[float, float, _Sentence | None, bool] = (-1.0, 0.0, None, expects is None)
-    for sentence in analysis.sentences:
+    for sentence, pointer in zip(analysis.sentences, analysis.pointing(question.language)):
         cover = _cover(sentence.terms_with_header, sentence.heading_terms, weights, credit)
-        if sentence.terms <= weights.keys() or sentence.points_elsewhere(
-            question.language
-        ):  # repeats, or points elsewhere
+        if sentence.terms <= weights.keys() or pointer:  # repeats the question, or points elsewhere
             cover *= JUDGING.echo_factor
         typed = expects is None or sentence.holds(expects)
         score = (

@@ -4,7 +4,9 @@
 "And with Estonia?" after "When did Azerbaijan establish relations with Bulgaria?" is searched
 as that question with Estonia in Bulgaria's place. A message that does not
 point back — no pronoun, no "and …?" fragment, no word it shares with the subject just discussed —
-starts a new topic and is searched on its own, so memory never drags old words into it.
+starts a new topic and is searched on its own, so memory never drags old words into it. The
+pronouns and fragments are each language's own ("und mit X?", "а как насчёт X?", "那X呢？"): data
+in bot/languages/ (language_data); a language without data follows up on a repeated word only.
 
 Pure functions over small records; keeping the turns per chat is memory.py's job.
 """
@@ -78,7 +80,7 @@ class _Cues:
     not_own_within: re.Pattern[str]  # for a language written without spaces: any word of `not_own`
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _cues(language: str, stopwords: frozenset[str] | None) -> _Cues:
     data = language_data.of(language)
     if stopwords is None:  # English's are the index's own list; another language's are in its file
