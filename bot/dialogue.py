@@ -84,7 +84,7 @@ class _Cues:
 def _cues(language: str, stopwords: frozenset[str] | None) -> _Cues:
     data = language_data.of(language)
     if stopwords is None:  # English's are the index's own list; another language's are in its file
-        stopwords = STOPWORDS if language == "en" else data.follow_ups.function_words
+        stopwords = STOPWORDS if data.code == "en" else data.follow_ups.function_words
     follow_ups = data.follow_ups
     not_own = stopwords | follow_ups.question_words | follow_ups.asking
     within = "|".join(map(re.escape, sorted(not_own, key=len, reverse=True)))

@@ -88,7 +88,7 @@ class Sentences:
 class Language:
     """A language's data, as read from its file."""
 
-    code: str  # ISO 639-1
+    code: str  # ISO 639-1; "" for a language without a file
     spaced: bool  # words are written apart (not so in Chinese): question words are whole words
     asks: Mapping[str, re.Pattern[str]]  # answer kind → the question words asking for it, on the folded question
     evidence: Evidence
@@ -106,8 +106,10 @@ class Language:
 
 
 def of(code: str) -> Language:
-    """The data of the language with this ISO 639-1 code; `NEUTRAL` (with that code) if it has no file."""
-    return _load(code.lower())
+    """The data of the language with this ISO 639-1 code, or of a tag's primary language ("pt-BR",
+    "zh_Hans"); `NEUTRAL` if it has no file."""
+    primary = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
+    return _load(primary if re.fullmatch(r"[a-z]{2}", primary) else "")
 
 
 def supported() -> tuple[str, ...]:
@@ -124,12 +126,9 @@ def _folder() -> Any:
 @functools.cache
 def _load(code: str) -> Language:
     source = _folder() / f"{code}.yaml"
-    data = (
-        yaml.safe_load(source.read_text(encoding="utf-8"))
-        if re.fullmatch(r"[a-z]{2}", code) and source.is_file()
-        else {}
-    )
-    return parse(code, data or {})
+    if not code or not source.is_file():
+        return NEUTRAL
+    return parse(code, yaml.safe_load(source.read_text(encoding="utf-8")) or {})
 
 
 def parse(code: str, data: Mapping[str, Any]) -> Language:

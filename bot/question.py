@@ -63,7 +63,7 @@ def kinds(language: str = "en") -> tuple[AnswerKind, ...]:
     """The kinds of answer a question in `language` can ask for, in order: the first kind whose
     question words a question has is what it asks for. The words and patterns are the language's
     (language_data); which evidence gives which kind, and how much its lack costs, is the same in all."""
-    return _kinds(language)
+    return _kinds(language_data.of(language).code)
 
 
 @functools.cache
@@ -97,12 +97,12 @@ def expected_kind(question: str, language: str = "en") -> tuple[AnswerKind | Non
     """What the question asks for, and the question with a keyword that only said so taken out."""
     data = language_data.of(language)
     folded = _expanded(question, data)
-    for kind in _kinds(language):
+    for kind in _kinds(data.code):
         if kind.asks.search(folded):
             return kind, question
     trailing = _TRAILING_WORD.search(folded)
     if trailing and trailing[1] in data.keyword_kinds and not data.question_words.search(folded[: trailing.start(1)]):
-        named = next((kind for kind in _kinds(language) if kind.name == data.keyword_kinds[trailing[1]]), None)
+        named = next((kind for kind in _kinds(data.code) if kind.name == data.keyword_kinds[trailing[1]]), None)
         if named is not None:
             return named, question[: trailing.start(1)].rstrip(" ?.!")
     return None, question
@@ -130,7 +130,7 @@ class Question:
     defines: tuple[str, ...]  # "What is X?": X's terms, when X is short enough to be a name
     favoured_doc: str  # a follow-up's document just cited
     favoured_section: tuple[str, ...]  # … and the section of it
-    language: str = "en"  # ISO 639-1: whose question words and patterns read it
+    language: str = "en"  # ISO 639-1: whose question words and patterns read it ("" for none)
 
 
 _DEFINITION_MAX_TERMS = 4
@@ -156,14 +156,15 @@ def analyse(
     data = language_data.of(language)
     asked = " ".join(question.split())
     correction = spelling.correct(asked, index, analyzer)
-    expects, searched = expected_kind(correction.question if correction else asked, language)
+    expects, searched = expected_kind(correction.question if correction else asked, data.code)
     definition = data.definition.match(_expanded(searched, data))
     defined = next((name for name in definition.groups() if name), "") if definition else ""
     if definition and not definition.groupdict().get("subject"):  # "X meaning", "define X": X is what to find
         searched = defined
     query = terms_of(searched, index, analyzer)
     earlier = [term for term in dict.fromkeys(terms_of(context, index, analyzer)) if term not in query]
-    everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing) if language == "en" else {}
+    # how common a word is in everyday use is known of English only (english.py)
+    everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing) if data.code == "en" else {}
     weights = _term_weights(query, index, everyday) | {  # squared IDFs: half the IDF is a quarter of the weight
         term: weight * weighing.context**2 for term, weight in _term_weights(earlier, index, everyday).items()
     }
@@ -183,7 +184,7 @@ def analyse(
         defines=tuple(defines) if 1 <= len(defines) <= _DEFINITION_MAX_TERMS else (),
         favoured_doc=favoured_doc,
         favoured_section=favoured_section,
-        language=language,
+        language=data.code,
     )
 
 

@@ -299,7 +299,13 @@ def test_an_unknown_language_asks_for_no_kind_and_follows_up_on_no_cue() -> None
     turns = after("xx", "Kiedy wyszedł Debian 10?")
     assert not read("A Debian 11?", turns, ANALYZER, rarity, language="xx").follow_up
     assert not read("Who made it?", turns, ANALYZER, rarity, language="xx").follow_up
-    assert language_data.of("../en").asks == {}  # a code names a file of bot/languages/, nothing else
+    assert language_data.of("../en") is language_data.NEUTRAL  # a code names a file of bot/languages/, nothing else
+
+
+def test_a_language_tag_reads_as_its_primary_language() -> None:
+    assert language_data.of("de-AT") is language_data.of("de")
+    assert language_data.of("zh_Hans").code == "zh"
+    assert expected_kind("Wann kommt Trixie?", "de-CH")[0] is not None
 
 
 LIGHTHOUSE = """Der Leuchtturm von Veltria
