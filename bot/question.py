@@ -17,12 +17,12 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from . import english, language_data, spelling, word_forms
 from .index import Index
-from .language_data import Language
+from .language_data import Evidence, Language
 from .spelling import Correction
 from .text import Analyzer, fold, words
 
@@ -66,28 +66,29 @@ def kinds(language: str = "en") -> tuple[AnswerKind, ...]:
     return _kinds(language_data.of(language).code)
 
 
+# In order, each kind of answer with what in a sentence gives it, whether code does too, and what
+# is kept of the confidence when the best sentence lacks it: the same in every language.
+_KINDS: tuple[tuple[str, Callable[[Evidence], re.Pattern[str]], bool, float], ...] = (
+    ("quotation", lambda said: said.quotation, False, 0.2),
+    ("procedure", lambda said: said.instruction, True, 0.6),
+    ("default", lambda said: said.default, False, 0.6),
+    ("frequency", lambda said: re.compile(f"{said.time.pattern}|{said.number.pattern}", re.IGNORECASE), False, 0.2),
+    ("time", lambda said: said.time, False, 0.2),
+    ("file", lambda said: said.path, True, 0.6),
+    ("number", lambda said: said.number, False, 0.2),
+    ("place", lambda said: re.compile(f"{said.name.pattern}|{said.path.pattern}"), False, 0.2),
+    ("name", lambda said: said.name, False, 0.2),
+)
+
+
 @functools.cache
 def _kinds(code: str) -> tuple[AnswerKind, ...]:
     language = language_data.of(code)
-    evidence = language.evidence
-
-    def kind(name: str, holds: re.Pattern[str], in_code: bool = False, untyped_confidence: float = 0.2) -> AnswerKind:
-        return AnswerKind(name, language.asks[name], holds, in_code, untyped_confidence, language.code)
-
-    candidates = {
-        "quotation": lambda: kind("quotation", evidence.quotation),
-        "procedure": lambda: kind("procedure", evidence.instruction, in_code=True, untyped_confidence=0.6),
-        "default": lambda: kind("default", evidence.default, untyped_confidence=0.6),
-        "frequency": lambda: kind(
-            "frequency", re.compile(f"{evidence.time.pattern}|{evidence.number.pattern}", re.IGNORECASE)
-        ),
-        "time": lambda: kind("time", evidence.time),
-        "file": lambda: kind("file", evidence.path, in_code=True, untyped_confidence=0.6),
-        "number": lambda: kind("number", evidence.number),
-        "place": lambda: kind("place", re.compile(f"{evidence.name.pattern}|{evidence.path.pattern}")),
-        "name": lambda: kind("name", evidence.name),
-    }
-    return tuple(make() for name, make in candidates.items() if name in language.asks)
+    return tuple(
+        AnswerKind(name, language.asks[name], holds(language.evidence), in_code, untyped, language.code)
+        for name, holds, in_code, untyped in _KINDS
+        if name in language.asks
+    )
 
 
 _TRAILING_WORD = re.compile(r"(?:^|\s)([^\W\d_]+)[\s?.!]*$")
