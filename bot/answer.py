@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import functools
-import re
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import english, spelling, word_forms
+from . import english, language_data, spelling, word_forms
 from .chunking import PROSE, Passage, units_between
 from .index import Hit, Index
 from .question import AnswerKind, Question, analyse
@@ -129,6 +128,7 @@ def answer(
     context: str = "",
     favoured_doc: str = "",
     favoured_section: tuple[str, ...] = (),
+    language: str = "en",
 ) -> Answer:
     """Search the index for a question and cite the best passages with their answering sentences.
 
@@ -138,12 +138,17 @@ def answer(
     answer outranks one that merely repeats the question's words.
 
     A follow-up brings `context`, words of the conversation before it, searched at a lower
-    weight, and the document and section just cited, favoured a little.
+    weight, and the document and section just cited, favoured a little. `language` (ISO 639-1) is
+    the question's: its words and patterns (language_data) tell what kind of answer it asks for and
+    read the sentences that may give it; a language without data asks for no kind, and the
+    answering sentence is the one covering most of the question.
     """
     question = " ".join(question.split())
     if not question:
         return Answer(question, False, 0.0, (), note=N_("Ask a question in words, e.g. “Who signed the declaration?”"))
-    asked = analyse(question[:MAX_QUESTION_CHARS], index, analyzer, context, favoured_doc, favoured_section)
+    asked = analyse(
+        question[:MAX_QUESTION_CHARS], index, analyzer, context, favoured_doc, favoured_section, language=language
+    )
     if not asked.terms:
         return Answer(
             question, False, 0.0, (), note=N_("That question has no words to search for; ask about something specific.")
@@ -194,27 +199,14 @@ def _coverage(terms: frozenset[str], shares: dict[str, float]) -> float:
     return sum(share for term, share in shares.items() if term in terms)
 
 
-# Where a sentence starts saying what its subject is: "A global interpreter lock (GIL) is used…",
-# "stable/contrib/: This directory contains…".
-_COPULA = re.compile(
-    r"\b(?:is|are|was|were|means|refers to|stands for|contains|holds|(?:will )?(?:has|have)|shows|lists|provides|"
-    r"describes|returns|displays)\b|:\s",
-    re.IGNORECASE,
-)
 _DEFINED_MAX_CHARS = 100
-_NEGATION = re.compile(r"\s+(?:not|never|no longer)\b", re.IGNORECASE)
 _WHOLE_LIST_MAX = 300  # characters of a list or table beyond which only its rows can answer
-_POINTER = re.compile(
-    r"^(?:(?:for (?:more|further) (?:information|details)(?: on [^,]{1,60})?|for details|for an? [^,]{1,40}),?\s*)?"
-    r"(?:see|refer to|consult|look at)\b[^.!?]{0,120}[.!?]?$",
-    re.IGNORECASE,
-)
 
 
-def _defined(sentence: str, analyzer: Analyzer) -> frozenset[str]:
+def _defined(sentence: str, analyzer: Analyzer, said: language_data.Sentences) -> frozenset[str]:
     """The terms of what a sentence says something about, before its first "is", "means"…"""
-    copula = _COPULA.search(sentence, 0, _DEFINED_MAX_CHARS)
-    if copula is None or _NEGATION.match(sentence, copula.end()):  # "The X file is not read": no definition
+    copula = said.copula.search(sentence, 0, _DEFINED_MAX_CHARS)
+    if copula is None or said.negation.match(sentence, copula.end()):  # "The X file is not read": no definition
         return frozenset()
     return frozenset(analyzer.tokens(sentence[: copula.start()]))
 
@@ -230,11 +222,8 @@ def _precision(heading: frozenset[str], shares: dict[str, float]) -> float:
     return sum(term in shares for term in words) / len(words) if words else 0.0
 
 
-_OPENING = re.compile(r"^[\W_]*(?:(?:the|a|an)\s+)?([^\W_][\w'-]*)", re.IGNORECASE)
-
-
-def _first_word(sentence: str) -> str:
-    found = _OPENING.search(sentence)
+def _first_word(sentence: str, said: language_data.Sentences) -> str:
+    found = said.opening.search(sentence)
     return found[1] if found else ""
 
 
@@ -248,32 +237,36 @@ class _Sentence:
     terms: frozenset[str]  # of the sentence alone
     terms_with_header: frozenset[str]
     heading_terms: frozenset[str]  # of the headings its passage sits under
-    pointer: bool  # it only sends the reader elsewhere ("See …", "For details, see …")
     code: bool  # code, or a sentence leading in to code
-    known: dict[str, object]  # what was worked out of it once asked: the kinds it holds, what it defines
+    # What was worked out of it once asked, by the language read in: the kinds it holds, what it defines
+    known: dict[tuple[str, str], object]
 
     def holds(self, kind: AnswerKind) -> bool:
         """Whether the sentence holds what `kind` looks for (a quotation, a date, a command, a name…)."""
-        found = self.known.get(kind.name)
+        found = self.known.get((kind.language, kind.name))
         if found is None:
             read = f"{self.row_header}\n{self.text}" if self.row_header else self.text  # a row with its header
-            found = self.known[kind.name] = (kind.in_code and self.code) or (
+            found = self.known[kind.language, kind.name] = (kind.in_code and self.code) or (
                 kind.holds is not None and kind.holds.search(read) is not None
             )
         return bool(found)
 
-    def opens_with(self, terms: tuple[str, ...], analyzer: Analyzer) -> bool:
+    def opens_with(self, terms: tuple[str, ...], analyzer: Analyzer, language: str) -> bool:
         """Whether the sentence's first word (after an article) is `terms`: it is about them."""
-        opening = self.known.get(" ")
+        opening = self.known.get((language, "opening"))
         if opening is None:
-            opening = self.known[" "] = tuple(analyzer.tokens(_first_word(self.text)))
+            said = language_data.of(language).sentences
+            opening = self.known[language, "opening"] = tuple(analyzer.tokens(_first_word(self.text, said)))
         return bool(terms) and opening == terms
 
-    def defines(self, terms: frozenset[str], analyzer: Analyzer) -> bool:
+    def defines(self, terms: frozenset[str], analyzer: Analyzer, language: str) -> bool:
         """Whether the sentence says what the thing named by `terms` is (never a line of code)."""
-        defined = self.known.get("")
+        defined = self.known.get((language, "defines"))
         if defined is None:
-            defined = self.known[""] = frozenset() if self.code else _defined(self.text, analyzer)
+            said = language_data.of(language).sentences
+            defined = self.known[language, "defines"] = (
+                frozenset() if self.code else _defined(self.text, analyzer, said)
+            )
         return terms <= defined  # type: ignore[operator]
 
 
@@ -288,6 +281,15 @@ class _PassageTerms:
     heading: frozenset[str]  # … of the innermost one
     named: bool  # the innermost is a name it describes (a setting, a function, a glossary term)
     opens_section: bool  # it is the first passage under its innermost heading
+    pointers: dict[str, tuple[bool, ...]]  # per language read in: which sentences only point elsewhere
+
+    def pointing(self, language: str) -> tuple[bool, ...]:
+        """Which of its sentences only send the reader elsewhere ("See …", "For details, see …")."""
+        found = self.pointers.get(language)
+        if found is None:
+            pointer = language_data.of(language).sentences.pointer
+            found = self.pointers[language] = tuple(pointer.match(s.text) is not None for s in self.sentences)
+        return found
 
 
 # Per index, the analyses of recently judged passages: questions keep landing on the same ones.
@@ -329,7 +331,6 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
                 terms,
                 terms | header_terms[header] if header else terms,
                 heading_terms,
-                _POINTER.match(text) is not None,
                 code,
                 {},
             )
@@ -351,7 +352,7 @@ def _analyse(index: Index, analyzer: Analyzer, position: int) -> _PassageTerms:
     innermost = next((m for m in reversed(marks) if m.kind == HEADING and m.start < passage.span[0]), None)
     named = bool(passage.section) and innermost is not None and innermost.level == TERM_LEVEL
     opens = innermost is not None and not document_text[innermost.end : passage.span[0]].strip()
-    return _PassageTerms(passage, tuple(sentences), terms, heading_terms, heading, named, opens)
+    return _PassageTerms(passage, tuple(sentences), terms, heading_terms, heading, named, opens, {})
 
 
 def _lines_of(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -382,16 +383,16 @@ def _judge(
     entry = bool(defines) and analysis.heading == defines and analysis.opens_section
     credit = 1.0 if entry or analysis.named else max(JUDGING.heading_credit, _precision(analysis.heading, weights))
     best: tuple[float, float, _Sentence | None, bool] = (-1.0, 0.0, None, expects is None)
-    for sentence in analysis.sentences:
+    for sentence, pointer in zip(analysis.sentences, analysis.pointing(question.language)):
         cover = _cover(sentence.terms_with_header, sentence.heading_terms, weights, credit)
-        if sentence.terms <= weights.keys() or sentence.pointer:  # repeats the question, or points elsewhere
+        if sentence.terms <= weights.keys() or pointer:  # repeats the question, or points elsewhere
             cover *= JUDGING.echo_factor
         typed = expects is None or sentence.holds(expects)
         score = (
             cover
             + JUDGING.type_bonus * (expects is not None and typed)
-            + JUDGING.subject_bonus * sentence.opens_with(question.subject, analyzer)
-            + JUDGING.defining_bonus * (bool(defines) and sentence.defines(defines, analyzer))
+            + JUDGING.subject_bonus * sentence.opens_with(question.subject, analyzer, question.language)
+            + JUDGING.defining_bonus * (bool(defines) and sentence.defines(defines, analyzer, question.language))
         )
         if score > best[0]:
             best = (score, cover, sentence, typed)
@@ -453,7 +454,7 @@ def _best_pair(
             cover
             - JUDGING.pair_cost
             + JUDGING.type_bonus * (expects is not None and typed)
-            + JUDGING.subject_bonus * first.opens_with(question.subject, analyzer)
+            + JUDGING.subject_bonus * first.opens_with(question.subject, analyzer, question.language)
         )
         if score > to_beat:
             to_beat = score

@@ -4,18 +4,23 @@
 "And with Estonia?" after "When did Azerbaijan establish relations with Bulgaria?" is searched
 as that question with Estonia in Bulgaria's place. A message that does not
 point back — no pronoun, no "and …?" fragment, no word it shares with the subject just discussed —
-starts a new topic and is searched on its own, so memory never drags old words into it.
+starts a new topic and is searched on its own, so memory never drags old words into it. The
+pronouns and fragments are each language's own ("und mit X?", "а как насчёт X?", "那X呢？"): data
+in bot/languages/ (language_data); a language without data follows up on a repeated word only.
 
 Pure functions over small records; keeping the turns per chat is memory.py's job.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import language_data
 from .answer import Answer
+from .language_data import FollowUps
 from .text import STOPWORDS, Analyzer, fold
 
 
@@ -58,78 +63,88 @@ class Reading:
 
 Rarity = Callable[[str], float]  # an index term's rarity in the corpus (its IDF); unknown terms are rarest
 
-_QUESTION_WORDS = frozenset(
-    "what when who whom whose where why how which is are was were do does did can could has have had "
-    "will would should may might shall tell name list give".split()
-)
-_ASKING = frozenset("tell explain elaborate detail details more further else anything please really".split())
-_NOT_OWN = STOPWORDS | _QUESTION_WORDS | _ASKING
-# A reference back: "it", "its", "they", "he", "this decision" …; "that" only where it cannot join
-# a clause — after a verb or a preposition, or ending the question ("what did that lead to", "why is
-# that") — not as in "the treaty that was signed".
-_REFERS_BACK = re.compile(
-    r"\b(?:it|its|itself|they|them|their|theirs|he|him|his|she|her|hers|these|those|the same)\b"
-    r"|\bthis\b(?! (?:year|month|week|morning|evening|time)\b)"
-    r"|(?:^|\b(?:did|does|do|was|is|were|are|has|had|about|after|before|behind|during|against|under|over|at|of|to|"
-    r"by|with|from|for|in|on|into|through|like|since|following|despite)\s+)that\b"
-    r"|\bthat\s*[?.!]*$"
-    r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?! (?:is|are|was|were|been)\b)"
-    r"|\b(?:the|those|these) ones\b|\bone of (?:them|those|these)\b|\bthe (?:latter|former)\b"
-)
-# "And later, can I switch?", "ok and then how do I install it": a question opening with a
-# conjunction goes on from the one before.
-_GOES_ON = re.compile(r"^(?:and|but|so|also|then|ok|okay)\b", re.IGNORECASE)
-_ALSO = re.compile(r"\s+(?:too|as well|also|either)\s*$", re.IGNORECASE)
-# "And with Estonia?", "What about Kenya?", "How about in 2015?": the rest of the previous question goes on.
-_ELLIPSIS = re.compile(
-    r"^(?:(?:and|but|so|also|ok|okay)\s*,?\s*)?(?:(?:what|how)\s+about|and|also|same for)\b\s*,?\s*", re.IGNORECASE
-)
-_LEADING_PREPOSITION = re.compile(r"^(?:with|in|for|to|of|on|at|from|by|about|between)\s+", re.IGNORECASE)
 _ELLIPSIS_MAX_WORDS = 6
-# A run of capitalised words or numbers, with the small words names hold ("Bank of Baku"). A
-# possessive "'s" stays outside: "the mayor's plan" keeps its "'s" when another name takes the mayor's place.
-_WORD_OF_NAME = r"(?:[A-Z][\w.\-+&]*|\d[\w.,+/\-]*)"
-_NAME = re.compile(rf"{_WORD_OF_NAME}(?:\s+(?:(?:of|the|and|for|de|al|bin|ibn)\s+)*{_WORD_OF_NAME})*")
-_DEFINITION = re.compile(
-    r"^(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)\s*[?.!]*$", re.IGNORECASE
-)
+# Where a question ends: what is left of a fragment without it ("And Estonia?" → "Estonia").
+_END = "?.!？。！ "
 _SHARED_RARITY = 0.5  # a shared word marks the same subject only if it is this rare, relative to the subject's rarest
 
 
-def read(question: str, history: Sequence[Turn], analyzer: Analyzer, rarity: Rarity) -> Reading:
-    """How to search `question` after the conversation `history` (oldest first)."""
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    """A language's follow-up cues, with the words that name nothing (function words, question words)."""
+
+    data: FollowUps
+    spaced: bool  # words are written apart; else (Chinese) a word is looked for within the text
+    not_own: frozenset[str]  # words that ask rather than name: function words, question words, asking words
+    not_names: frozenset[str]  # words a capital only opens ("When", "Did"): function and question words
+    not_own_within: re.Pattern[str]  # for a language written without spaces: any word of `not_own`
+
+
+@functools.lru_cache(maxsize=64)
+def _cues(language: str, stopwords: frozenset[str] | None) -> _Cues:
+    data = language_data.of(language)
+    if stopwords is None:  # English's are the index's own list; another language's are in its file
+        stopwords = STOPWORDS if data.code == "en" else data.follow_ups.function_words
+    follow_ups = data.follow_ups
+    not_own = stopwords | follow_ups.question_words | follow_ups.asking
+    within = "|".join(map(re.escape, sorted(not_own, key=len, reverse=True)))
+    return _Cues(
+        follow_ups,
+        data.spaced,
+        not_own,
+        stopwords | follow_ups.question_words,
+        re.compile(within) if within and not data.spaced else language_data.NEVER,
+    )
+
+
+def read(
+    question: str,
+    history: Sequence[Turn],
+    analyzer: Analyzer,
+    rarity: Rarity,
+    language: str = "en",
+    stopwords: frozenset[str] | None = None,
+) -> Reading:
+    """How to search `question` after the conversation `history` (oldest first).
+
+    `language` (ISO 639-1) is the question's: its follow-up cues (language_data) say whether it
+    points back. `stopwords`, folded, are that language's words that name nothing; None: English's
+    list (text.STOPWORDS) for English, else the short list in the language's file.
+    """
+    cues = _cues(language, stopwords)
     question = " ".join(question.split())
-    fresh = Reading(question, subject=_subject(question))
+    fresh = Reading(question, subject=_subject(question, cues))
     if not history:
         return fresh
     last = history[-1]
-    ellipsis = _ELLIPSIS.match(question)
+    ellipsis = cues.data.ellipsis.match(question)
     if ellipsis:
-        rest = _ALSO.sub("", question[ellipsis.end() :].rstrip("?.! "))
-        rest_words = fold(rest).split()
+        rest = cues.data.also.sub("", question[ellipsis.end() :].rstrip(_END))
         # "And Estonia?", "and the hardware clock too?": a name or a thing in place of another, not
         # a question of its own ("and how do I undo that?").
         if (
-            rest_words
-            and len(rest_words) <= _ELLIPSIS_MAX_WORDS
-            and _QUESTION_WORDS.isdisjoint(rest_words)
-            and not _REFERS_BACK.search(fold(rest))
+            rest.strip()
+            and _word_count(rest, cues) <= _ELLIPSIS_MAX_WORDS
+            and not _has_word(rest, cues.data.question_words, cues)
+            and not cues.data.refers_back.search(fold(rest))
         ):
             # "And Estonia?" puts a name in another's place; "And the date?" asks more of the same
             # subject (a writer who never capitalises gets the swap).
-            if _name_spans(rest) or question == question.lower():
-                return _swapped(rest, last, analyzer, rarity)
-            return _about(question, last, keeps_frame=True)
-    if not _own_words(question):  # "Why?", "Tell me more"
-        return _about(question, last, keeps_frame=True)
+            if _name_spans(rest, cues) or question == question.lower():
+                return _swapped(rest, last, analyzer, rarity, cues)
+            return _about(question, last, cues, keeps_frame=True)
+    if not _own_words(question, cues):  # "Why?", "Tell me more"
+        return _about(question, last, cues, keeps_frame=True)
     if last.subject and (
-        _REFERS_BACK.search(fold(question)) or _GOES_ON.match(question) or _continues(question, last, analyzer, rarity)
+        cues.data.refers_back.search(fold(question))
+        or cues.data.goes_on.match(question)
+        or _continues(question, last, analyzer, rarity, cues)
     ):
-        return _about(question, last)
+        return _about(question, last, cues)
     return fresh
 
 
-def _about(question: str, last: Turn, keeps_frame: bool = False) -> Reading:
+def _about(question: str, last: Turn, cues: _Cues, keeps_frame: bool = False) -> Reading:
     """A follow-up searched with its own words and, at a lower weight, the subject before it."""
     return Reading(
         question,
@@ -137,14 +152,27 @@ def _about(question: str, last: Turn, keeps_frame: bool = False) -> Reading:
         doc_id=last.doc_id,
         section=last.section,
         subject=last.subject,
-        shown=f"{question} (about {', '.join(_names(last.subject)) or last.subject})",
+        shown=f"{question} (about {', '.join(_names(last.subject, cues)) or last.subject})",
         frame=last.understood if keeps_frame else "",
     )
 
 
-def _own_words(question: str) -> list[str]:
+def _word_count(text: str, cues: _Cues) -> int:
+    """How many words a text has; without spaces, a Latin word or two characters count as one."""
+    folded = fold(text)
+    return len(folded.split()) if cues.spaced else len(re.findall(r"[a-z0-9]+|[^\W\da-z_]{1,2}", folded))
+
+
+def _has_word(text: str, words: frozenset[str], cues: _Cues) -> bool:
+    folded = fold(text)
+    return not words.isdisjoint(folded.split()) if cues.spaced else any(word in folded for word in words)
+
+
+def _own_words(question: str, cues: _Cues) -> list[str]:
     """The words of a question that name something, not the asking ("tell me more", "explain")."""
-    return [word for word in re.findall(r"[^\W_]+", question) if fold(word) not in _NOT_OWN]
+    if not cues.spaced:  # what is left between the words that ask
+        return re.findall(r"[^\W_]+", cues.not_own_within.sub(" ", fold(question)))
+    return [word for word in re.findall(r"[^\W_]+", question) if fold(word) not in cues.not_own]
 
 
 def next_turn(question: str, reading: Reading, answer: Answer, asked: float) -> Turn:
@@ -160,30 +188,34 @@ def next_turn(question: str, reading: Reading, answer: Answer, asked: float) -> 
     )
 
 
-def _swapped(new: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> Reading:
+def _swapped(new: str, last: Turn, analyzer: Analyzer, rarity: Rarity, cues: _Cues) -> Reading:
     """The previous question with `new` in place of its most specific name (or word)."""
-    new = _LEADING_PREPOSITION.sub("", new.strip().rstrip("?.! ")).strip()
+    new = cues.data.leading_preposition.sub("", new.strip().rstrip(_END)).strip()
     frame = last.understood
-    focus = _focus(frame, new, analyzer, rarity)
+    focus = _focus(frame, new, analyzer, rarity, cues)
     if focus is None:
-        understood = f"{frame.rstrip('?.! ')} {new}?"
+        understood = f"{frame.rstrip(_END)} {new}?"
     else:
-        if re.search(r"\b(?:the|a|an)\s+$", frame[: focus[0]], re.IGNORECASE):  # not "the the Second War"
-            new = re.sub(r"^(?:the|a|an)\s+", "", new, flags=re.IGNORECASE)
+        if cues.data.article_before.search(frame[: focus[0]]):  # not "the the Second War"
+            new = cues.data.article_opening.sub("", new)
         understood = frame[: focus[0]] + new + frame[focus[1] :]
-    return Reading(understood, doc_id=last.doc_id, section=last.section, subject=_subject(understood), shown=understood)
+    return Reading(
+        understood, doc_id=last.doc_id, section=last.section, subject=_subject(understood, cues), shown=understood
+    )
 
 
-def _focus(frame: str, new: str, analyzer: Analyzer, rarity: Rarity) -> tuple[int, int] | None:
+def _focus(frame: str, new: str, analyzer: Analyzer, rarity: Rarity, cues: _Cues) -> tuple[int, int] | None:
     """Where in `frame` the words `new` go: over its rarest name of the same kind (a number for a
     number), else over its rarest word."""
     numeric = any(ch.isdigit() for ch in new)
-    spans = [span for span in _name_spans(frame) if any(ch.isdigit() for ch in frame[span[0] : span[1]]) == numeric]
+    spans = [
+        span for span in _name_spans(frame, cues) if any(ch.isdigit() for ch in frame[span[0] : span[1]]) == numeric
+    ]
     if not spans:
         spans = [
             m.span()
             for m in re.finditer(r"[^\W_]+", frame)
-            if analyzer.tokens(m.group()) and fold(m.group()) not in _QUESTION_WORDS
+            if analyzer.tokens(m.group()) and fold(m.group()) not in cues.data.question_words
         ]
     if not spans:
         return None
@@ -194,13 +226,14 @@ def _focus(frame: str, new: str, analyzer: Analyzer, rarity: Rarity) -> tuple[in
     return max(spans, key=lambda span: (rarest_term(span), span[0]))
 
 
-def _name_spans(question: str) -> list[tuple[int, int]]:
+def _name_spans(question: str, cues: _Cues) -> list[tuple[int, int]]:
     """Capitalised runs and numbers, except a capital that only starts the question ("When", "Did")."""
     spans = []
-    for match in _NAME.finditer(question):
+    for match in cues.data.name.finditer(question):
         start, end = match.span()
         first_word = match.group().split()[0]
-        if start == 0 and fold(first_word) in _QUESTION_WORDS | STOPWORDS:
+        opens = not any(ch.isalnum() for ch in question[:start])  # "When", "¿Cuándo"
+        if opens and fold(first_word) in cues.not_names:
             start += len(first_word)
             rest = question[start:end].lstrip()
             if not rest:
@@ -210,23 +243,23 @@ def _name_spans(question: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _names(question: str) -> list[str]:
-    return [question[start:end] for start, end in _name_spans(question)]
+def _names(question: str, cues: _Cues) -> list[str]:
+    return [question[start:end] for start, end in _name_spans(question, cues)]
 
 
-def _subject(question: str) -> str:
+def _subject(question: str, cues: _Cues) -> str:
     """What a question is about: the thing it asks to define, else all its words that are searched for."""
-    definition = _DEFINITION.match(question)
+    definition = cues.data.definition.match(question)
     if definition is not None:
         return definition["subject"]
-    return " ".join(_own_words(question))
+    return " ".join(_own_words(question, cues))
 
 
-def _continues(question: str, last: Turn, analyzer: Analyzer, rarity: Rarity) -> bool:
+def _continues(question: str, last: Turn, analyzer: Analyzer, rarity: Rarity, cues: _Cues) -> bool:
     """A question that names nothing new but repeats a telling word of the subject ("When was the
     treaty ratified?" after the Treaty of Kars) goes on with it."""
     subject_terms = set(analyzer.tokens(last.subject))
-    own_names = {term for name in _names(question) for term in analyzer.tokens(name)}
+    own_names = {term for name in _names(question, cues) for term in analyzer.tokens(name)}
     if not subject_terms or own_names - subject_terms:
         return False
     rarest = max(rarity(term) for term in subject_terms)

@@ -96,12 +96,20 @@ class Engine:
         current, readers = self._current()
         analyzer = readers[language.question_language(question, current.languages)]
         if chat is None:
-            return answer(question, current, analyzer, self.config.answer)
+            return answer(question, current, analyzer, self.config.answer, language=analyzer.language)
         now = time.time()
         history = self.conversations.recall(chat, now)
-        reading = dialogue.read(question, history, analyzer, functools.partial(_rarity, current))
+        rarity = functools.partial(_rarity, current)
+        reading = dialogue.read(question, history, analyzer, rarity, language=analyzer.language)
         reply = answer(
-            reading.question, current, analyzer, self.config.answer, reading.context, reading.doc_id, reading.section
+            reading.question,
+            current,
+            analyzer,
+            self.config.answer,
+            reading.context,
+            reading.doc_id,
+            reading.section,
+            language=analyzer.language,
         )
         if reading.follow_up:
             reply = replace(reply, question=" ".join(question.split()), understood=reading.shown)

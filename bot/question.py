@@ -13,14 +13,16 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from . import english, spelling, word_forms
+from . import english, language_data, spelling, word_forms
 from .index import Index
+from .language_data import Evidence, Language
 from .spelling import Correction
 from .text import Analyzer, fold, words
 
@@ -44,46 +46,6 @@ WEIGHING = Weighing()
 
 # --- kinds of answer ------------------------------------------------------------------------
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
-_CLOCK = r"(?:\d{1,2}[:.]\d\d(?:\s*[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?|noon|midnight)"
-_EVERY = (
-    r"(?:daily|weekly|monthly|yearly|annually|hourly|nightly|every\s+(?:\w+\s+)?(?:second|minute|hour|day|night|"
-    r"week|month|year|morning|evening|time|boot|reboot)s?|each\s+(?:day|night|week|month|year|morning|evening)|"
-    r"once\s+a\s+\w+|twice\s+a\s+\w+|at\s+(?:boot|startup|start-up|shutdown|login|logout))"
-)
-_TIME = re.compile(
-    rf"\b(?:{_MONTH}\b|1[0-9]{{3}}s?\b|20[0-9]{{2}}s?\b|\d{{4}}-\d\d-\d\d\b|{_WEEKDAY}\b|{_EVERY}\b)|{_CLOCK}",
-    re.IGNORECASE,
-)
-_DURATION_UNITS = r"(?:milli)?seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)"
-_NUMBER = re.compile(  # a count or a measure; a year alone is neither ("in 2020" does not say how many)
-    r"\b(?:(?!(?:1[0-9]{3}|20[0-9]{2})\b(?![.,]\d))\d[\d,.]*|one(?! of\b)|two|three|four|five|six|seven|eight|"
-    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|several|half|"
-    rf"a\s+(?:few|couple\s+of)\s+(?:{_DURATION_UNITS}))\b",
-    re.IGNORECASE,
-)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
-_QUOTATION = re.compile(r"[\"“«„][^\"“”«»„]{3,}?\s[^\"“”«»„]{3,}[\"”»“]")  # of two words or more
-# A file or folder: /etc/papersize, ~/.pgpass, C:\Program Files, pg_hba.conf, .python_history, $HOME
-_PATH = re.compile(
-    r"(?:(?<![\w/])(?:~|\.{1,2}|[A-Za-z]:)?[/\\][\w.@+-]+(?:[/\\][\w.@+-]*)*"
-    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:conf|cfg|ini|ya?ml|json|toml|xml|list|d|rc|log|db|sqlite3?|pem|key|service|txt)\b"
-    r"|(?<![\w.])\.[a-z][\w.-]+|\$[A-Z][A-Z0-9_]{2,}\b|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b)"
-)
-# An instruction: an imperative at a sentence's or clause's start, or a command with options.
-_INSTRUCTION = re.compile(
-    r"(?:^|[:;,]\s*|\b(?:then|just|simply|and|can|could|should|must|may|to|please|you)\s+)"
-    r"(?:run|use|type|enter|execute|install|edit|add|set|enable|disable|remove|delete|create|open|select|choose|"
-    r"click|press|put|change|copy|move|call|pass|specify|invoke|start|stop|restart|reload|write|append|"
-    r"uncomment|configure)\b"
-    r"|(?:^|\s)[a-z][\w.-]*\s+(?:-{1,2}[a-z][\w-]*|[a-z][\w-]*\s+-{1,2}[a-z][\w-]*)",
-    re.IGNORECASE,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class AnswerKind:
@@ -94,107 +56,62 @@ class AnswerKind:
     holds: re.Pattern[str] | None  # on the answering text; None: only code gives it
     in_code: bool = False  # a code block (or a sentence leading in to one) gives it too
     untyped_confidence: float = 0.2  # what is kept of the confidence when the best sentence lacks it
+    language: str = "en"  # whose words and patterns these are
 
 
-_HOW_ADJECTIVES = "many|much|long|old|often|large|big|far|tall|high"
-_HOW_MUCH = re.compile(rf"\bhow ({_HOW_ADJECTIVES})\b", re.IGNORECASE)
+def kinds(language: str = "en") -> tuple[AnswerKind, ...]:
+    """The kinds of answer a question in `language` can ask for, in order: the first kind whose
+    question words a question has is what it asks for. The words and patterns are the language's
+    (language_data); which evidence gives which kind, and how much its lack costs, is the same in all."""
+    return _kinds(language_data.of(language).code)
 
-# In order: the first kind whose question words a question has is what it asks for.
-KINDS: tuple[AnswerKind, ...] = (
-    AnswerKind(
-        "quotation",
-        re.compile(r"\b(?:which|what) (?:[^\W\d_]+ )?(?:quote|quotation|saying|slogan|motto)s?\b"),
-        _QUOTATION,
-    ),
-    AnswerKind(
-        "procedure",
-        re.compile(
-            r"\bhow (?:do|can|could|should|would|might|must) (?:i|you|we|one)\b|\bhow to\b|"
-            r"\b(?:what|which) (?:command|commands|option|flag|switch)\b|\bis there (?:a|any) (?:way|command)\b"
-        ),
-        _INSTRUCTION,
-        in_code=True,
-        untyped_confidence=0.6,
-    ),
-    AnswerKind(
-        "default",
-        re.compile(r"\bdefaults?\b|\bby default\b"),
-        # "the default is 4MB", "5432 by default": the word and a value, in either order
-        re.compile(
-            rf"^(?=.*\bdefault)(?=.*(?:\d|\b(?:on|off|true|false|yes|no|none|empty|disabled|enabled)\b|[\"'“‘]|{_PATH.pattern}))",
-            re.IGNORECASE | re.DOTALL,
-        ),
-        untyped_confidence=0.6,
-    ),
-    AnswerKind(
-        "frequency", re.compile(r"\bhow often\b"), re.compile(f"{_TIME.pattern}|{_NUMBER.pattern}", re.IGNORECASE)
-    ),
-    AnswerKind(
-        "time",
-        re.compile(
-            r"\b(?:when|since when|what year|which year|what date|what day|in what year|what time|at what time|"
-            r"which day|which days|what days)\b"
-        ),
-        _TIME,
-    ),
-    AnswerKind(
-        "file",
-        re.compile(
-            r"\b(?:which|what|in which|in what) (?:file|files|folder|folders|directory|directories|path|config file)\b|"
-            r"\bwhere\b.*\b(?:file|files|folder|directory|config|configuration|settings?|logs?|kept|stored|saved|"
-            r"installed|logged|written|configured)\b"
-        ),
-        _PATH,
-        in_code=True,
-        untyped_confidence=0.6,
-    ),
-    AnswerKind(
-        "number",
-        re.compile(
-            rf"\b(?:how (?:{_HOW_ADJECTIVES})|what percentage|what number|"
-            r"what (?:is|was|are|were) the (?:population|area|size|number|amount|percentage|price|cost|length|"
-            r"height|distance|budget|value|gdp|total|age|speed|rate|weight|temperature|depth|width|volume|"
-            r"capacity|duration|density|altitude|elevation|growth)\b)"
-        ),
-        _NUMBER,
-    ),
-    AnswerKind("place", re.compile(r"\bwhere\b"), re.compile(f"{_NAME.pattern}|{_PATH.pattern}")),
-    AnswerKind("name", re.compile(r"\b(?:who|whom|which country|which city|what country|what city)\b|^whose\b"), _NAME),
+
+# In order, each kind of answer with what in a sentence gives it, whether code does too, and what
+# is kept of the confidence when the best sentence lacks it: the same in every language.
+_KINDS: tuple[tuple[str, Callable[[Evidence], re.Pattern[str]], bool, float], ...] = (
+    ("quotation", lambda said: said.quotation, False, 0.2),
+    ("procedure", lambda said: said.instruction, True, 0.6),
+    ("default", lambda said: said.default, False, 0.6),
+    ("frequency", lambda said: re.compile(f"{said.time.pattern}|{said.number.pattern}", re.IGNORECASE), False, 0.2),
+    ("time", lambda said: said.time, False, 0.2),
+    ("file", lambda said: said.path, True, 0.6),
+    ("number", lambda said: said.number, False, 0.2),
+    ("place", lambda said: re.compile(f"{said.name.pattern}|{said.path.pattern}"), False, 0.2),
+    ("name", lambda said: said.name, False, 0.2),
 )
-_BY_NAME = {kind.name: kind for kind in KINDS}
 
-# A question of keywords ("Tuvalu Azerbaijan relations date", "debian founder who"): no question
-# word, and a word at its end (or alone) that says what kind of answer is wanted, not what to find.
-_QUESTION_WORDS = re.compile(r"\b(?:what|when|who|whom|whose|where|which|why|how|is|are|was|were|do|does|did|can)\b")
-_KEYWORD_KINDS = {
-    "date": "time",
-    "dates": "time",
-    "year": "time",
-    "years": "time",
-    "day": "time",
-    "time": "time",
-    "location": "file",
-    "path": "file",
-    "command": "procedure",
-    "howto": "procedure",
-}
+
+@functools.cache
+def _kinds(code: str) -> tuple[AnswerKind, ...]:
+    language = language_data.of(code)
+    return tuple(
+        AnswerKind(name, language.asks[name], holds(language.evidence), in_code, untyped, language.code)
+        for name, holds, in_code, untyped in _KINDS
+        if name in language.asks
+    )
+
+
 _TRAILING_WORD = re.compile(r"(?:^|\s)([^\W\d_]+)[\s?.!]*$")
 
 
-# "whats", "hows": chat's contractions, without the apostrophe, read as the question words they are.
-_CONTRACTED = re.compile(r"\b(what|how|where|who|when|why)'?s\b")
-
-
-def expected_kind(question: str) -> tuple[AnswerKind | None, str]:
+def expected_kind(question: str, language: str = "en") -> tuple[AnswerKind | None, str]:
     """What the question asks for, and the question with a keyword that only said so taken out."""
-    folded = _CONTRACTED.sub(r"\1 is", fold(question))
-    for kind in KINDS:
+    data = language_data.of(language)
+    folded = _expanded(question, data)
+    for kind in _kinds(data.code):
         if kind.asks.search(folded):
             return kind, question
     trailing = _TRAILING_WORD.search(folded)
-    if trailing and trailing[1] in _KEYWORD_KINDS and not _QUESTION_WORDS.search(folded[: trailing.start(1)]):
-        return _BY_NAME[_KEYWORD_KINDS[trailing[1]]], question[: trailing.start(1)].rstrip(" ?.!")
+    if trailing and trailing[1] in data.keyword_kinds and not data.question_words.search(folded[: trailing.start(1)]):
+        named = next((kind for kind in _kinds(data.code) if kind.name == data.keyword_kinds[trailing[1]]), None)
+        if named is not None:
+            return named, question[: trailing.start(1)].rstrip(" ?.!")
     return None, question
+
+
+def _expanded(question: str, data: Language) -> str:
+    """The folded question, chat's contractions of question words ("whats") written out."""
+    return data.contraction.sub(data.contraction_as, fold(question))
 
 
 # --- the question ---------------------------------------------------------------------------
@@ -214,33 +131,10 @@ class Question:
     defines: tuple[str, ...]  # "What is X?": X's terms, when X is short enough to be a name
     favoured_doc: str  # a follow-up's document just cited
     favoured_section: tuple[str, ...]  # … and the section of it
+    language: str = "en"  # ISO 639-1: whose question words and patterns read it ("" for none)
 
 
-# "What is X?", "Who was X?", "What does X mean?", "X meaning", "define X": the answer defines X.
-_DEFINITION = re.compile(
-    r"^(?:(?:what|who) (?:is|are|was|were) (?:the |an? )?(?P<subject>[^?]+?)"
-    r"|what (?:does|do) (?:the |an? )?(?P<meant>[^?]+?) (?:mean|stand for)"
-    r"|(?:define|meaning of|definition of) (?:the |an? )?(?P<defined>[^?]+?)"
-    r"|what (?:is|are) (?:in|inside) (?:the |an? )?(?P<inside>[^?]+?)"
-    r"|(?P<named>[^?]+?) (?:meaning|definition|means|stands for))\s*[?.!]*$"
-)
 _DEFINITION_MAX_TERMS = 4
-
-# "In which Turkish cities does…": the words between "which"/"what" and the verb or preposition
-# that follows name the kind of thing asked for, which the answer is an instance of ("Istanbul"),
-# not a word it repeats ("cities").
-_CATEGORY = re.compile(
-    r"\b(?:which|what)\s+((?:[^\W\d_]+(?:'s)?\s+)?[^\W\d_]+)\s+"
-    r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|might|"
-    r"about|of|in|on|for|from|with|to|by|at)\b"
-)
-# "Where does Azerbaijan have a consulate in Iran?": the first word after the question's auxiliary
-# is what the question is about; the sentence that answers usually opens with it too ("Azerbaijan
-# has a consulate in Tabriz", not "Iran has one in Nakhchivan").
-_SUBJECT = re.compile(
-    r"^(?:[^\W\d_]+\s+){0,6}?(?:does|do|did|is|was|are|were|has|have|had|will|would|can|could)\s+"
-    r"(?:the\s+|an?\s+)?([^\W\d_][\w'-]*)"
-)
 
 
 def analyse(
@@ -251,30 +145,35 @@ def analyse(
     favoured_doc: str = "",
     favoured_section: tuple[str, ...] = (),
     weighing: Weighing = WEIGHING,
+    language: str = "en",
 ) -> Question:
     """Everything answering needs to know about a question (already cut to a searchable length).
 
     A follow-up brings `context`, words of the conversation before it, searched and weighed at
     `weighing.context`, and the document and section just cited, which answering favours.
+    `language` (ISO 639-1) is the question's: its question words say what kind of answer it asks
+    for; in a language without data (language_data) it asks for none.
     """
+    data = language_data.of(language)
     asked = " ".join(question.split())
     correction = spelling.correct(asked, index, analyzer)
-    expects, searched = expected_kind(correction.question if correction else asked)
-    definition = _DEFINITION.match(_CONTRACTED.sub(r"\1 is", fold(searched)))
+    expects, searched = expected_kind(correction.question if correction else asked, data.code)
+    definition = data.definition.match(_expanded(searched, data))
     defined = next((name for name in definition.groups() if name), "") if definition else ""
-    if definition and not definition["subject"]:  # "X meaning", "define X": X is what to find
+    if definition and not definition.groupdict().get("subject"):  # "X meaning", "define X": X is what to find
         searched = defined
     query = terms_of(searched, index, analyzer)
     earlier = [term for term in dict.fromkeys(terms_of(context, index, analyzer)) if term not in query]
-    everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing)
+    # how common a word is in everyday use is known of English only (english.py)
+    everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing) if data.code == "en" else {}
     weights = _term_weights(query, index, everyday) | {  # squared IDFs: half the IDF is a quarter of the weight
         term: weight * weighing.context**2 for term, weight in _term_weights(earlier, index, everyday).items()
     }
-    for term in weights.keys() & terms_of(_asked_kind(searched), index, analyzer):
+    for term in weights.keys() & terms_of(_asked_kind(searched, data), index, analyzer):
         weights[term] *= weighing.category
     total = sum(weights.values()) or 1.0
     defines = terms_of(defined, index, analyzer)
-    subject = _SUBJECT.search(_CONTRACTED.sub(r"\1 is", fold(searched)))
+    subject = data.subject.search(_expanded(searched, data))
     return Question(
         asked=asked,
         searched=searched,
@@ -286,6 +185,7 @@ def analyse(
         defines=tuple(defines) if 1 <= len(defines) <= _DEFINITION_MAX_TERMS else (),
         favoured_doc=favoured_doc,
         favoured_section=favoured_section,
+        language=data.code,
     )
 
 
@@ -294,17 +194,13 @@ def terms_of(text: str, index: Index, analyzer: Analyzer) -> list[str]:
     return word_forms.in_index(analyzer.tokens(text), index)
 
 
-# "Where is the paper size kept?": the verb says a place is asked for, not what to find there.
-_KEPT = re.compile(r"\bwhere\b.*?\b(kept|stored|located|saved|placed|found|installed|live[sd]?)\b")
-
-
-def _asked_kind(question: str) -> str:
+def _asked_kind(question: str, data: Language) -> str:
     """The words naming what kind of answer the question asks for: the noun of a which/what
     question, the adjective of how long/many/old…, the verb of where … kept/stored; "" if none."""
     folded = fold(question)
-    category = _CATEGORY.search(folded)
+    category = data.category.search(folded)
     nouns = [category[1].split()[-1]] if category else []
-    return " ".join(nouns + [how[1] for how in _HOW_MUCH.finditer(question)] + _KEPT.findall(folded))
+    return " ".join(nouns + [how[1] for how in data.how_much.finditer(question)] + data.kept.findall(folded))
 
 
 def _term_weights(query: list[str], index: Index, everyday: dict[str, float]) -> dict[str, float]:
