@@ -21,6 +21,7 @@ from .corpus import ReadingLimits
 from .dialogue import ConversationSettings
 from .errors import ConfigError
 from .index import SearchSettings
+from .logs import FORMATS, LEVEL_ENV, LoggingSettings, level_of
 from .store import StoreSettings
 from .text import AliasGroup
 
@@ -68,6 +69,7 @@ class Config:
     answer: AnswerSettings = AnswerSettings()
     conversation: ConversationSettings = ConversationSettings()
     telegram: TelegramSettings = TelegramSettings()
+    logging: LoggingSettings = LoggingSettings()
 
 
 _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
@@ -87,6 +89,8 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "store.keep_days": (lambda v: 1 <= v <= 3650, "must be between 1 and 3650"),
     "store.max_mb": (lambda v: 1 <= v <= 1_000_000, "must be between 1 and 1000000"),
     "store.lock_timeout": (lambda v: 0 <= v <= 600, "must be between 0 and 600 seconds"),
+    "logging.format": (lambda v: v in FORMATS, f"must be one of {', '.join(FORMATS)}"),
+    "logging.level": (lambda v: not v or _is_level(v), "must be one of debug, info, warning, error"),
     "telegram.base_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.base_file_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.max_upload_mb": (lambda v: 1 <= v <= 2000, "must be between 1 and 2000"),
@@ -104,6 +108,14 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
         "must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
     ),
 }
+
+
+def _is_level(value: str) -> bool:
+    try:
+        level_of(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_http_url(value: str) -> bool:
@@ -142,6 +154,11 @@ def load_config(
     )
     if config.chunking.max_chars < config.chunking.target_chars:
         raise ConfigError("chunking.max_chars: must be at least chunking.target_chars")
+    level = env.get(LEVEL_ENV, "").strip()
+    if level:
+        if not _is_level(level):
+            raise ConfigError(f"{LEVEL_ENV}: must be one of debug, info, warning, error (got {level!r})")
+        config = dataclasses.replace(config, logging=dataclasses.replace(config.logging, level=level))
     token = env.get(TOKEN_ENV, "").strip()
     if token:
         config = dataclasses.replace(config, telegram=dataclasses.replace(config.telegram, token=token))

@@ -44,11 +44,11 @@ import charset_normalizer
 import yaml
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
-from tqdm import tqdm
 
 from .errors import CorpusError, DocumentError
 from . import markup
 from .html_text import read_html
+from .logs import Progress
 from .structure import Mark, Structured, StructuredText
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -210,11 +210,14 @@ def load_corpus(
     skipped: list[Skipped] = []
     shown = progress and len(files) >= PROGRESS_MIN_FILES
     with Reader(limits) as reader:
-        for file in tqdm(files, desc="reading documents", unit="file", disable=None if shown else True):
+        bar = Progress(len(files), "reading documents", "file", shown)
+        for file in files:
             try:
                 documents.append(reader.read(file))
             except DocumentError as exc:
                 skipped.append(Skipped(file.doc_id, str(exc)))
+            bar.update()
+        bar.close()
     documents.sort(key=lambda doc: doc.doc_id)
     return Corpus(tuple(documents), tuple(skipped))
 

@@ -271,7 +271,9 @@ class Citebot:
     async def start(self, application: Application) -> None:
         """Load the index, pick /start's examples, register the command menus, and start pruning the
         store now and then."""
+        loading = time.perf_counter()
         index = await asyncio.to_thread(lambda: self.engine.index)
+        loaded = time.perf_counter() - loading
         self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
         # Answers may run in the event loop: the word lists they may need are made now, off it.
         self._preparing = asyncio.create_task(asyncio.to_thread(prepare, index))
@@ -283,7 +285,16 @@ class Citebot:
                 log.info("admin commands not shown to %s: %s", admin, error.message)
         # Not application.create_task: Application.stop waits for those, and this one never ends.
         self._pruning = asyncio.create_task(self._prune_now_and_then())
-        log.info("ready as @%s: %d documents, %d passages", application.bot.username, len(index.documents), len(index))
+        log.info(
+            "ready as @%s: %d documents, %d passages, %d files skipped; index ready in %.1f s",
+            application.bot.username,
+            len(index.documents),
+            len(index),
+            len(index.skipped),
+            loaded,
+        )
+        for skipped in index.skipped:
+            log.info("skipped %s: %s", skipped.doc_id, skipped.reason)
 
     async def stopped(self, application: Application) -> None:
         """Stop pruning (a prune under way stops after its batch when the store is closed)."""
