@@ -188,21 +188,27 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ask_lines(engine: Engine, lines: TextIO, out: TextIO) -> int:
-    """One JSON answer per input line, in order; a bad line gets an error object, not a stop."""
+    """One JSON answer per input line, in order, with its `chat` as given (a number stays a number);
+    a bad line gets an error object, with its `chat` when it has one, not a stop."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        chat = None
         try:
             request = json.loads(line)
-            if not isinstance(request, dict) or not isinstance(request.get("text"), str):
+            if not isinstance(request, dict):
                 raise ValueError('expected an object with a "text" string')
+            chat = request.get("chat")
+            if not isinstance(request.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+            if isinstance(chat, bool) or not isinstance(chat, (str, int, type(None))):
+                chat = None
+                raise ValueError('"chat" must be a string or a whole number')
         except ValueError as error:
-            out.write(json.dumps({"line": number, "error": f"not a question: {error}"}) + "\n")
+            out.write(json.dumps({"chat": chat, "line": number, "error": f"not a question: {error}"}) + "\n")
             out.flush()
             continue
-        chat = request.get("chat")
-        chat = "" if chat is None else str(chat)
-        reply = render.answer_json(engine.ask(request["text"], chat=chat))
+        reply = render.answer_json(engine.ask(request["text"], chat="" if chat is None else str(chat)))
         out.write(json.dumps({"chat": chat, **reply}, ensure_ascii=False) + "\n")
         out.flush()
     return 0

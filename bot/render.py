@@ -32,7 +32,16 @@ Span = tuple[int, int]
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
-    """The documented answer schema (README, "JSON answers"); keys may be added, never removed."""
+    """The documented answer schema (README, "JSON answers"); keys may be added, never removed.
+    `passage` counts from 1, as replies, `citebot feedback` and its JSON do."""
+    data = stored_json(answer)
+    for result in data["results"]:
+        result["passage"] += 1
+    return data
+
+
+def stored_json(answer: Answer) -> dict[str, Any]:
+    """The answer as the bot keeps it for its buttons (`passage` counted from 0, as it always was)."""
     return {
         "question": answer.question,
         "answered": answer.answered,
@@ -60,7 +69,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_from_json(data: Mapping[str, Any]) -> Answer:
-    """The inverse of answer_json, for answers kept on disk (those stored before a key was added too)."""
+    """The inverse of stored_json, for answers kept on disk (those stored before a key was added too)."""
     return Answer(
         question=data["question"],
         answered=data["answered"],

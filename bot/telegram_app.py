@@ -399,7 +399,7 @@ class Citebot:
         if update.edited_message:
             earlier = self.store.tolerant.read(self.store.reply_to, chat.id, message.message_id, fallback=None)
         reply_id = new_reply_id()
-        kept = (chat.id, message.message_id, render.answer_json(answer), seconds, reply_id)
+        kept = (chat.id, message.message_id, render.stored_json(answer), seconds, reply_id)
         self._sending[reply_id] = asyncio.Event()
         try:
             try:

@@ -298,7 +298,7 @@ def test_ask_json_follows_the_schema(site: Site, capsys: pytest.CaptureFixture[s
     top = data["results"][0]
     assert top["doc"] == "bread.txt"
     assert top["title"] == "Baking Notes"
-    assert top["passage"] == 0
+    assert top["passage"] == 1  # the document's first, counted from 1
     assert "rye flour" in top["highlight"]
 
 
@@ -352,12 +352,38 @@ def test_ask_jsonl_answers_each_line_in_order_and_survives_bad_lines(
     first, bad, second, no_text, third = replies
     assert first["chat"] == "a" and first["question"] == FOUNDER_QUESTION
     assert first["results"][0]["doc"] == "observatory.txt"
-    assert bad["line"] == 2 and "error" in bad
+    assert bad == {"chat": None, "line": 2, "error": bad["error"]}  # its chat cannot be read
     assert second["chat"] == "b" and second["results"][0]["doc"] == "bread.txt"
-    assert no_text["line"] == 4 and "text" in no_text["error"]
-    assert third["chat"] == "7" and third["results"][0]["doc"] == "river.txt"
+    assert no_text["chat"] == "c" and no_text["line"] == 4 and "text" in no_text["error"]
+    assert third["chat"] == 7 and third["results"][0]["doc"] == "river.txt"  # a number stays one
     for reply in (first, second, third):
         check_answer_schema(reply)
+
+
+def test_ask_jsonl_refuses_a_chat_that_is_neither_text_nor_a_number(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = json.dumps({"chat": [5], "text": FOUNDER_QUESTION}) + "\n"
+    code, out, _ = cli(capsys, site.args("ask", "--jsonl"), stdin, monkeypatch)
+    assert code == 0
+    assert json.loads(out) == {
+        "chat": None,
+        "line": 1,
+        "error": 'not a question: "chat" must be a string or a whole number',
+    }
+
+
+def test_passage_numbers_agree_in_replies_and_json(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    """`passage` counts from 1 everywhere: the console's source line, ask --json and --jsonl."""
+    (site.corpus / "observatory.txt").write_text(
+        DOCUMENTS["observatory.txt"].replace("Helena Varga.", "Helena Varga.\n\n" + "Filler about the weather. " * 40),
+        encoding="utf-8",
+    )
+    question = "How large is the mirror of the main telescope?"
+    _, out, _ = cli(capsys, site.args("ask", question))
+    shown = int(re.search(r"observatory\.txt · passage (\d+)", out)[1])
+    _, out, _ = cli(capsys, site.args("ask", question, "--json"))
+    assert json.loads(out)["results"][0]["passage"] == shown > 1
 
 
 def test_ask_jsonl_with_empty_input_prints_nothing(

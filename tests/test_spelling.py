@@ -61,7 +61,7 @@ def test_the_answer_to_a_misspelt_question_says_what_it_searched(engine: Engine)
     assert render.console_text(answer).startswith("Showing results for “Who signed the Shusha declaration?”")
     assert "Showing results for <i>Who signed the Shusha declaration?</i>" in render.reply_html(answer)
     assert render.answer_json(answer)["corrected"] == answer.corrected
-    assert render.answer_from_json(render.answer_json(answer)) == answer
+    assert render.answer_from_json(render.stored_json(answer)) == answer
 
 
 def test_a_misspelt_question_finds_what_the_correct_one_finds(engine: Engine) -> None:
