@@ -8,6 +8,8 @@ whose index could not be saved (a full disk, a read-only folder), in one line an
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import io
 import json
 import logging
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import evaluate, feedback, logs, render
+from .answer import Answer
 from .config import TOKEN_ENV, Config, load_config
 from .engine import Engine
 from .errors import UserError
@@ -26,6 +29,9 @@ from .redact import hide_in_logs
 from .store import STORE_FILE, Store
 
 log = logging.getLogger("citebot")
+
+HISTORY_FILE = "console_history"  # in the data folder: the console chat's earlier questions
+HISTORY_LINES = 1000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,6 +230,9 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
             "Ask a question, then follow it up (“who ratified it?”, “and what about …?”);\n"
             ":reset forgets the earlier questions, :sources lists the documents, :quit (or Ctrl-D) leaves."
         )
+        _line_editing(config.data / HISTORY_FILE)
+        print(":more shows an answer's other results; ↑ and ↓ recall earlier questions, this session's and before.")
+    last: Answer | None = None
     while True:
         try:
             question = input("you> " if interactive else "")
@@ -240,9 +249,35 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
             for doc in index.documents:
                 print(f"  {doc.doc_id}: {doc.title} ({doc.passage_count} passages)")
             continue
+        if command == ":more":
+            more = render.console_more(last) if last is not None else ""
+            print(more or "(no more results: ask a question)", end="\n\n", flush=True)
+            continue
         if not command:
             continue
-        print(render.console_text(engine.ask(question, chat="console")), end="\n\n", flush=True)
+        last = engine.ask(question, chat="console")
+        hidden = len(last.results) - 1
+        hint = f"\n\n(:more for {hidden} more {'result' if hidden == 1 else 'results'})" if hidden > 0 else ""
+        print(render.console_text(last, limit=1) + hint, end="\n\n", flush=True)
+
+
+def _line_editing(history: Path) -> None:
+    """Arrow keys and Ctrl-R at the prompt (readline), with the questions of earlier sessions; the
+    history is saved at exit in the data folder."""
+    try:
+        import readline
+    except ImportError:  # Python built without it: plain input() still works
+        return
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(HISTORY_LINES)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+
+    atexit.register(save)
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:

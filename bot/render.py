@@ -303,7 +303,17 @@ def console_text(answer: Answer, limit: int | None = None) -> str:
     return "\n\n".join(blocks)
 
 
+def console_more(answer: Answer, start: int = 1) -> str:
+    """The results after the first `start`, numbered by rank (the console chat's :more)."""
+    return "\n\n".join(
+        _result_text(rank, result, lead=False) for rank, result in enumerate(answer.results[start:], start=start + 1)
+    )
+
+
 def _result_text(rank: int, result: Result, lead: bool) -> str:
+    """One result: the passage with its answer marked, under where it comes from. The answer is shown
+    once: on its own line when its passage does not hold it as it is, else marked in the passage.
+    Results are numbered by rank, without BM25 scores: the rank weighs more than the score."""
     whole = _excerpt(result.text, result.highlight, len(result.text), result.code)
     if whole is None:  # an answer that is not in its passage: the passage as it is
         whole = _head(result.text, len(result.text), result.code)
@@ -311,40 +321,14 @@ def _result_text(rank: int, result: Result, lead: bool) -> str:
     if lead:
         if whole.end == whole.at:
             lines.append(_wrap(f"» {' '.join(result.highlight.split())}"))
-        else:
-            lines.append(_lead_text(whole, result.header))
+            lines.append("")
         if result.header and not _code_alone(whole):
             lines.append(f"  (a row of the table: {result.header})")
-        lines.append("")
     excerpt = _excerpt_text(whole)
     if result.header and result.header not in result.text:
         excerpt = f"{_wrap(f'[{result.header}]')}\n…\n{excerpt}"
     lines.append(textwrap.indent(excerpt, "  "))
-    lines.append(f"  — {source_line(result)}  (#{rank}, score {result.score:.2f})")
-    return "\n".join(lines)
-
-
-def _lead_text(excerpt: _Excerpt, header: str) -> str:
-    """The answer on its own: "» " and its prose on one line, its code lines as they are; an answer
-    that is code alone comes under what leads in to it (`header`), as in Telegram."""
-    lines: list[str] = []
-    code_indent = "    "
-    if header and _code_alone(excerpt):  # as it stands, so that a table's header lines up with its row
-        fits = len(header) + 2 <= _WIDTH and "\n" not in header
-        lines.append(f"» {header}" if fits else _wrap(f"» {' '.join(header.split())}"))
-        code_indent = "  "
-    for piece in _pieces(excerpt):
-        if not piece.answer:
-            continue
-        part = excerpt.text[piece.start : piece.end]
-        if piece.code:
-            code = part.strip("\n").split("\n")
-            if lines:
-                lines.extend(code_indent + line for line in code)
-            else:
-                lines.extend(("» " if i == 0 else "  ") + line for i, line in enumerate(code))
-        elif part.strip():
-            lines.append(_wrap(("» " if not lines else "") + " ".join(part.split())))
+    lines.append(f"  — {source_line(result)}  (#{rank})")
     return "\n".join(lines)
 
 
