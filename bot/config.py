@@ -41,6 +41,14 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """Polling mode's server for GET /health and /metrics (webhook mode serves them on the webhook's)."""
+
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: none
+
+
+@dataclass(frozen=True, slots=True)
 class TelegramSettings:
     token: str = field(default="", repr=False)
     base_url: str = ""
@@ -55,6 +63,7 @@ class TelegramSettings:
     read_timeout: float = 20.0  # seconds to wait for the Bot API's answer to a request
     retry_for: float = 60.0  # seconds a reply is kept and sent again while the Bot API is unreachable
     webhook: WebhookSettings = WebhookSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,7 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
         "must be an https:// URL (Telegram's rule)",
     ),
     "telegram.webhook.port": (lambda v: 1 <= v <= 65535, "must be between 1 and 65535"),
+    "telegram.metrics.port": (lambda v: 0 <= v <= 65535, "must be between 1 and 65535, or 0 for none"),
     "telegram.webhook.secret_token": (
         lambda v: not v or re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v) is not None,
         "must be 1-256 characters of A-Z, a-z, 0-9, _ and -",

@@ -62,7 +62,9 @@ from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
 from .examples import example_questions
+from .index import INDEX_FILE
 from .memory import Conversations
+from .metrics import Metrics, MonitoringServer
 from .redact import hide_in_logs, redact
 from .store import Store, StoredReply, new_reply_id
 from .structure import monospaced
@@ -102,14 +104,15 @@ def build_application(config: Config, engine: Engine, store: Store) -> Applicati
     settings = config.telegram
     hide_in_logs(settings.token)
     limits = {} if settings.flood_limits else {"overall_max_rate": 0, "group_max_rate": 0}
-    sending, polling = http_clients(settings.read_timeout)
+    metrics = Metrics()
+    sending, polling = http_clients(settings.read_timeout, metrics)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .request(sending)
         .get_updates_request(polling)
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(PatientRateLimiter(settings.retry_for, max_retries=RETRY_AFTER_RETRIES, **limits))
+        .rate_limiter(PatientRateLimiter(settings.retry_for, metrics, max_retries=RETRY_AFTER_RETRIES, **limits))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     base_url, base_file_url = _api_urls(settings)
@@ -117,7 +120,7 @@ def build_application(config: Config, engine: Engine, store: Store) -> Applicati
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
-    bot = Citebot(config, engine, store)
+    bot = Citebot(config, engine, store, metrics)
     application = builder.post_init(bot.start).post_stop(bot.stopped).post_shutdown(bot.stop).build()
     bot.register(application)
     return application
@@ -170,7 +173,7 @@ async def _serve_webhook(application: Application, config: Config) -> None:
     async with application:
         await application.post_init(application)
         await application.start()
-        server = WebhookServer(application, config.telegram.webhook)
+        server = WebhookServer(application, config.telegram.webhook, application.bot_data["metrics"])
         try:
             await server.start()
             await stopping.wait()
@@ -231,8 +234,10 @@ class _Button:
 class Citebot:
     """The handlers, sharing one engine, one store and the bot's settings."""
 
-    def __init__(self, config: Config, engine: Engine, store: Store) -> None:
+    def __init__(self, config: Config, engine: Engine, store: Store, metrics: Metrics) -> None:
         self.config = config
+        self.metrics = metrics
+        self._monitoring: MonitoringServer | None = None
         self.settings = config.telegram
         self.engine = engine
         self.store = store
@@ -244,6 +249,7 @@ class Citebot:
         self._sending: dict[str, asyncio.Event] = {}  # reply id -> set once the reply is sent and kept
 
     def register(self, application: Application) -> None:
+        application.bot_data["metrics"] = self.metrics  # for the webhook server's /health and /metrics
         private = filters.ChatType.PRIVATE
         application.add_handler(TypeHandler(Update, self.gate), group=-1)
         application.add_handler(CommandHandler("start", self.on_start))
@@ -270,10 +276,15 @@ class Citebot:
 
     async def start(self, application: Application) -> None:
         """Load the index, pick /start's examples, register the command menus, and start pruning the
-        store now and then."""
+        store now and then. In polling mode, /health and /metrics are served from the start (if
+        telegram.metrics.port is set): not ready until the index is loaded."""
+        if self.settings.metrics.port and not self.settings.webhook.url:
+            self._monitoring = MonitoringServer(self.metrics, self.settings.metrics)
+            self._monitoring.start()
         loading = time.perf_counter()
         index = await asyncio.to_thread(lambda: self.engine.index)
         loaded = time.perf_counter() - loading
+        self._index_in_use()
         self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
         # Answers may run in the event loop: the word lists they may need are made now, off it.
         self._preparing = asyncio.create_task(asyncio.to_thread(prepare, index))
@@ -306,6 +317,8 @@ class Citebot:
 
     async def stop(self, application: Application) -> None:
         await self.stopped(application)
+        if self._monitoring is not None:
+            await self._monitoring.stop()
         if self._preparing is not None:
             await self._preparing
         self.store.close()
@@ -395,6 +408,7 @@ class Citebot:
         started = time.perf_counter()
         answer = await self._ask(context, chat.id, question)
         seconds = time.perf_counter() - started
+        self.metrics.asked(answer.answered, seconds)
         earlier = None
         if update.edited_message:
             earlier = self.store.tolerant.read(self.store.reply_to, chat.id, message.message_id, fallback=None)
@@ -828,11 +842,17 @@ class Citebot:
     async def _reindex(self) -> BuildReport:
         async with self._reindexing:
             report = await asyncio.to_thread(self.engine.reindex)
+            self.metrics.reindex_seconds.observe(report.seconds)
+            self._index_in_use()
             if report.save_error:
                 log.warning("reindex: %s: %s", report.save_error, _UNSAVED)
             self.examples = await asyncio.to_thread(example_questions, self.engine.index, self.engine.ask)
             await asyncio.to_thread(prepare, self.engine.index)
             return report
+
+    def _index_in_use(self) -> None:
+        index = self.engine.index
+        self.metrics.index_in_use(len(index.documents), len(index), len(index.skipped), self.config.index / INDEX_FILE)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with what was being handled (with the traceback: it is a bug); tell the user briefly;
