@@ -62,6 +62,9 @@ class TelegramSettings:
     typing_delay: float = 0.3  # seconds an answer may take before "typing…" is shown
     read_timeout: float = 20.0  # seconds to wait for the Bot API's answer to a request
     retry_for: float = 60.0  # seconds a reply is kept and sent again while the Bot API is unreachable
+    # A local Bot API server (telegram.base_url) started with --local: files up to 2000 MB, passed by
+    # path on its machine, and http:// webhook URLs.
+    local_mode: bool = False
     webhook: WebhookSettings = WebhookSettings()
     metrics: MetricsSettings = MetricsSettings()
 
@@ -107,10 +110,7 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "telegram.typing_delay": (lambda v: 0 <= v <= 10, "must be between 0 and 10 seconds"),
     "telegram.read_timeout": (lambda v: 0.1 <= v <= 300, "must be between 0.1 and 300 seconds"),
     "telegram.retry_for": (lambda v: 0 <= v <= 3600, "must be between 0 and 3600 seconds"),
-    "telegram.webhook.url": (
-        lambda v: not v or (v.startswith("https://") and _is_http_url(v)),
-        "must be an https:// URL (Telegram's rule)",
-    ),
+    "telegram.webhook.url": (lambda v: not v or _is_http_url(v), "must be an https:// URL (http:// with local_mode)"),
     "telegram.webhook.port": (lambda v: 1 <= v <= 65535, "must be between 1 and 65535"),
     "telegram.metrics.port": (lambda v: 0 <= v <= 65535, "must be between 1 and 65535, or 0 for none"),
     "telegram.webhook.secret_token": (
@@ -162,6 +162,14 @@ def load_config(
         index=index if index is not None else base / config.index,
         data=data if data is not None else base / config.data,
     )
+    telegram = config.telegram
+    if telegram.local_mode and not telegram.base_url:
+        raise ConfigError("telegram.local_mode: needs telegram.base_url, the local Bot API server's address")
+    if telegram.webhook.url.startswith("http://") and not telegram.local_mode:
+        raise ConfigError(
+            "telegram.webhook.url: must be an https:// URL (Telegram's rule); "
+            "http:// only with a local Bot API server (telegram.local_mode: true)"
+        )
     if config.chunking.max_chars < config.chunking.target_chars:
         raise ConfigError("chunking.max_chars: must be at least chunking.target_chars")
     level = env.get(LEVEL_ENV, "").strip()

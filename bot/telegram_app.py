@@ -77,6 +77,7 @@ warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDepreca
 TEST_ENVIRONMENT_URL = "https://api.telegram.org/bot{token}/test"
 TEST_ENVIRONMENT_FILE_URL = "https://api.telegram.org/file/bot{token}/test"
 SEND_FILE_LIMIT = 50 * 1024 * 1024  # the Bot API's limit for files a bot sends
+LOCAL_FILE_LIMIT = 2000 * 1024 * 1024  # a local Bot API server's, both ways
 INLINE_ASK_PASSAGES = 100_000
 RETRY_AFTER_RETRIES = 5
 UNCONFIRMED_KEPT = 1000  # replies whose send timed out, remembered until a button press names their message
@@ -120,6 +121,8 @@ def build_application(config: Config, engine: Engine, store: Store) -> Applicati
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
+    if settings.local_mode:  # files go by path on the server's machine, and come as paths on it
+        builder = builder.local_mode(True)
     bot = Citebot(config, engine, store, metrics)
     application = builder.post_init(bot.start).post_stop(bot.stopped).post_shutdown(bot.stop).build()
     bot.register(application)
@@ -627,7 +630,7 @@ class Citebot:
         size = path.stat().st_size
         chat_id = update.effective_chat.id
         await context.bot.send_message(chat_id, render.document_html(index.documents[position], size))
-        if size <= SEND_FILE_LIMIT:
+        if size <= (LOCAL_FILE_LIMIT if self.settings.local_mode else SEND_FILE_LIMIT):
             with contextlib.suppress(TelegramError):
                 await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
             await context.bot.send_document(chat_id, path, filename=path.name)
@@ -790,8 +793,11 @@ class Citebot:
         with tempfile.TemporaryDirectory(dir=self.config.data) as folder:
             upload = Path(folder, name)
             try:
-                complete = await _download(file.file_path, upload, limit)
-            except httpx.HTTPError as error:  # its text may hold the file URL, which holds the token
+                if self.settings.local_mode:  # a path on this machine, where the local server keeps it
+                    complete = await asyncio.to_thread(_copy_local, Path(file.file_path), upload, limit)
+                else:
+                    complete = await _download(file.file_path, upload, limit)
+            except (httpx.HTTPError, OSError) as error:  # its text may hold the file URL, which holds the token
                 await message.reply_text(
                     f"I could not download {escape(name)} ({type(error).__name__}). Nothing was added."
                 )
@@ -905,6 +911,14 @@ async def _download(url: str, target: Path, limit: int) -> bool:
                 if size > limit:
                     return False
                 out.write(chunk)
+    return True
+
+
+def _copy_local(source: Path, target: Path, limit: int) -> bool:
+    """A local Bot API server's file copied into `target`; False, copying nothing, when it is over `limit`."""
+    if source.stat().st_size > limit:
+        return False
+    shutil.copyfile(source, target)
     return True
 
 
