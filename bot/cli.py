@@ -256,9 +256,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
         if not command:
             continue
         last = engine.ask(question, chat="console")
-        hidden = len(last.results) - 1
-        hint = f"\n\n(:more for {hidden} more {'result' if hidden == 1 else 'results'})" if hidden > 0 else ""
-        print(render.console_text(last, limit=1) + hint, end="\n\n", flush=True)
+        print(render.console_reply(last), end="\n\n", flush=True)
 
 
 def _line_editing(history: Path) -> None:

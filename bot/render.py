@@ -303,6 +303,13 @@ def console_text(answer: Answer, limit: int | None = None) -> str:
     return "\n\n".join(blocks)
 
 
+def console_reply(answer: Answer) -> str:
+    """The console chat's reply: the first result, and how many more :more shows."""
+    hidden = len(answer.results) - 1
+    more = f"\n\n(:more for {hidden} more {'result' if hidden == 1 else 'results'})" if hidden > 0 else ""
+    return console_text(answer, limit=1) + more
+
+
 def console_more(answer: Answer, start: int = 1) -> str:
     """The results after the first `start`, numbered by rank (the console chat's :more)."""
     return "\n\n".join(
@@ -318,12 +325,8 @@ def _result_text(rank: int, result: Result, lead: bool) -> str:
     if whole is None:  # an answer that is not in its passage: the passage as it is
         whole = _head(result.text, len(result.text), result.code)
     lines = []
-    if lead:
-        if whole.end == whole.at:
-            lines.append(_wrap(f"» {' '.join(result.highlight.split())}"))
-            lines.append("")
-        if result.header and not _code_alone(whole):
-            lines.append(f"  (a row of the table: {result.header})")
+    if lead and whole.end == whole.at:
+        lines += [_wrap(f"» {' '.join(result.highlight.split())}"), ""]
     excerpt = _excerpt_text(whole)
     if result.header and result.header not in result.text:
         excerpt = f"{_wrap(f'[{result.header}]')}\n…\n{excerpt}"
