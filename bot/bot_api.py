@@ -23,13 +23,16 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from telegram import Update
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter
 from telegram.request import HTTPXRequest
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +66,12 @@ def maybe_delivered(error: BaseException) -> bool:
 class BotApiRequest(HTTPXRequest):
     """python-telegram-bot's HTTP client, telling a request that never reached Telegram
     (`Undelivered`) from one that may have, and quiet about answers that are not JSON (a proxy's
-    error page is not worth a traceback with its contents)."""
+    error page is not worth a traceback with its contents). Each failure is counted in `metrics`,
+    and whether the Bot API answered at all (it is reachable) kept there for /health."""
+
+    def __init__(self, metrics: Metrics | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics = metrics
 
     async def do_request(
         self,
@@ -82,11 +90,24 @@ class BotApiRequest(HTTPXRequest):
         except NetworkError as error:
             cause = error.__cause__
             if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+                self._count("no connection", reachable=False)
                 raise Undelivered(f"no connection ({type(cause).__name__}: {cause})") from cause
+            self._count("timeout" if isinstance(error, TimedOut) else "network", reachable=isinstance(error, TimedOut))
             raise
         if status >= 500 or (status == 429 and _retry_after(payload) is None):
+            self._count("server error" if status >= 500 else "flood wait", reachable=status < 500)
             raise Undelivered(_status_text(status, payload))
+        if self.metrics is not None:
+            self.metrics.bot_api_reachable = True
+            if status >= 400:
+                self._count("flood wait" if status == 429 else "refused", reachable=True)
         return status, payload
+
+    def _count(self, reason: str, reachable: bool) -> None:
+        """A failed request, and whether it tells that the Bot API cannot be reached (a timeout
+        does not: the request may have arrived)."""
+        if self.metrics is not None:
+            self.metrics.bot_api_failed(reason, reachable)
 
     @staticmethod
     def parse_json_payload(payload: bytes) -> dict[str, Any]:
@@ -103,8 +124,8 @@ class UpdatesRequest(BotApiRequest):
     that is no list of updates is a failure, so that polling pauses before asking again. Failed
     polls are told as one outage, not one traceback each."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, metrics: Metrics | None = None, **kwargs: Any) -> None:
+        super().__init__(metrics, **kwargs)
         self.outage = Outage("getting updates")
         self.skipped = SkippedUpdates()
 
@@ -299,11 +320,12 @@ class PatientRateLimiter(AIORateLimiter):
     A timeout is not retried: the message may have been sent, and sending it twice is worse.
     """
 
-    def __init__(self, retry_for: float = 60.0, **limits: Any) -> None:
+    def __init__(self, retry_for: float = 60.0, metrics: Metrics | None = None, **limits: Any) -> None:
         super().__init__(**limits)
         self._rate_limit_lines = FloodLines()
         logging.getLogger(_RATE_LIMITER_LOG).addFilter(self._rate_limit_lines)
         self.retry_for = retry_for
+        self.metrics = metrics
         self.outage = Outage("sending", f"keeping replies for up to {retry_for:g} s and sending them again")
         self._chat_turns: dict[object, _Turn] = {}
 
@@ -344,6 +366,8 @@ class PatientRateLimiter(AIORateLimiter):
                     if endpoint not in NOT_KEPT:
                         self.outage.gave_up(error, self.retry_for)
                     raise
+                if self.metrics is not None:
+                    self.metrics.bot_api_retries.inc()
                 await asyncio.sleep(min(left, pause * random.uniform(0.75, 1.0)))
                 pause = min(pause * 2, LONGEST_PAUSE)
             else:
@@ -359,10 +383,11 @@ class _Turn:
         self.waiting = 0
 
 
-def http_clients(read_timeout: float) -> tuple[BotApiRequest, UpdatesRequest]:
+def http_clients(read_timeout: float, metrics: Metrics | None = None) -> tuple[BotApiRequest, UpdatesRequest]:
     """The HTTP clients for sending and for getUpdates, with timeouts that fit Telegram: a send
     waits `read_timeout` for the answer; a long poll waits that much beyond its own timeout."""
     sending = BotApiRequest(
+        metrics,
         connection_pool_size=256,
         read_timeout=read_timeout,
         write_timeout=WRITE_TIMEOUT,
@@ -371,6 +396,7 @@ def http_clients(read_timeout: float) -> tuple[BotApiRequest, UpdatesRequest]:
         media_write_timeout=UPLOAD_WRITE_TIMEOUT,
     )
     polling = UpdatesRequest(
+        metrics,
         connection_pool_size=1,
         read_timeout=read_timeout,  # python-telegram-bot adds the long poll's timeout to it
         write_timeout=WRITE_TIMEOUT,

@@ -8,6 +8,9 @@ whose index could not be saved (a full disk, a read-only folder), in one line an
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
+import io
 import json
 import logging
 import os
@@ -15,32 +18,71 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from . import evaluate, feedback, render, telegram_app, translations
+from . import evaluate, feedback, logs, render, translations
+from .answer import Answer
 from .config import TOKEN_ENV, Config, load_config
 from .engine import Engine
 from .errors import UserError
+from .redact import hide_in_logs
 from .store import STORE_FILE, Store
 
 log = logging.getLogger("citebot")
+
+HISTORY_FILE = "console_history"  # in the data folder: the console chat's earlier questions
+HISTORY_LINES = 1000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
+    hide_in_logs(os.environ.get(TOKEN_ENV, "").strip())  # a bad config value might quote it
+    logs.setup(_log_level(args, os.environ.get(logs.LEVEL_ENV, "")))  # until the config says more
     try:
         config = load_config(args.config, os.environ, corpus=args.corpus, index=args.index)
+        hide_in_logs(config.telegram.token)
+        logs.setup(_log_level(args, config.logging.level), config.logging.format)
         return args.command(args, config)
     except UserError as error:
-        print(f"citebot: {error}", file=sys.stderr)
+        log.error("%s", error)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `citebot ask … | head`: the reader has all it wanted
+        _quiet_stdout()
+        return 141  # as if SIGPIPE had ended it, which is what a shell expects
+
+
+def _log_level(args: argparse.Namespace, configured: str) -> int:
+    """--log-level, else -v (debug), else the configured (or CITEBOT_LOG_LEVEL) level, else info."""
+    chosen = args.log_level or ("debug" if args.verbose else configured)
+    try:
+        return logs.level_of(chosen) if chosen else logging.INFO
+    except ValueError:  # a bad CITEBOT_LOG_LEVEL, before the config check names it
+        return logging.INFO
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # stdout is no file (captured in a test)
+        pass
+
+
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata takes a while)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from importlib.metadata import version
+
+        print(f"citebot {version('citebot')}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,9 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, help="config file (default: ./config.yaml if present)")
     common.add_argument("--corpus", type=Path, help="folder of documents (overrides the config)")
     common.add_argument("--index", type=Path, help="folder for the built index (overrides the config)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+    _logging_options(common, argparse.SUPPRESS)  # before or after the command: not reset by the command's
 
     parser = argparse.ArgumentParser(prog="citebot", description="Answers questions from documents, citing them.")
+    parser.add_argument("--version", action=_Version)
+    _logging_options(parser, None)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", parents=[common], help="the Telegram bot, or the console chat without a token")
@@ -60,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     reindex.set_defaults(command=_reindex)
 
     ask = commands.add_parser("ask", parents=[common], help="answer one question (or JSON lines on stdin)")
-    ask.add_argument("question", nargs="?", help="the question; omit with --jsonl")
+    ask.add_argument("question", nargs="*", help="the question (quotes optional); omit with --jsonl")
     ask.add_argument("-k", type=int, default=None, help="number of results (default: answer.top_k)")
     form = ask.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print the answer as JSON")
@@ -87,8 +131,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logging_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug lines too")
+    parser.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=logs.LEVELS,
+        default=default,
+        help=f"least important lines logged (default: info, or {logs.LEVEL_ENV}, or logging.level)",
+    )
+
+
 def _notice(message: str) -> None:
-    print(f"citebot: {message}", file=sys.stderr)
+    """What the engine tells whoever runs it (an index being rebuilt, a file skipped)."""
+    log.info("%s", message)
 
 
 def _engine(config: Config, k: int | None = None, progress: bool = False) -> Engine:
@@ -101,16 +157,17 @@ def _engine(config: Config, k: int | None = None, progress: bool = False) -> Eng
 
 def _run(args: argparse.Namespace, config: Config) -> int:
     if not config.telegram.token:
-        _notice(f"no Telegram token configured (telegram.token or {TOKEN_ENV}): starting the console chat")
+        log.warning(f"no Telegram token configured (telegram.token or {TOKEN_ENV}): starting the console chat")
         return _chat(args, config)
-    logging.getLogger().setLevel(logging.INFO)  # a long-running service says what it does
+    from . import telegram_app  # the Telegram stack takes longer to import than `ask` takes to answer
+
     return telegram_app.run(config, _notice)
 
 
 def _reindex(args: argparse.Namespace, config: Config) -> int:
     report = _engine(config, progress=True).reindex()
     if report.save_error:  # a cron job must not believe it: the index on disk is the previous one
-        _notice(f"{report.save_error}: the index there was left as it was")
+        log.error("%s: the index there was left as it was", report.save_error)
         return 1
     reused = f" ({report.reused} unchanged, reused)" if report.reused else ""
     print(
@@ -126,9 +183,9 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
     engine = _engine(config, args.k)
     if args.jsonl:
         return _ask_lines(engine, sys.stdin, sys.stdout)
-    if not args.question:
+    if not " ".join(args.question):
         raise UserError('ask needs a question, e.g. citebot ask "When was the declaration signed?" (or --jsonl)')
-    answer = engine.ask(args.question)
+    answer = engine.ask(" ".join(args.question))
     if args.json:
         print(json.dumps(render.answer_json(answer), ensure_ascii=False, indent=2))
     else:
@@ -137,21 +194,27 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ask_lines(engine: Engine, lines: TextIO, out: TextIO) -> int:
-    """One JSON answer per input line, in order; a bad line gets an error object, not a stop."""
+    """One JSON answer per input line, in order, with its `chat` as given (a number stays a number);
+    a bad line gets an error object, with its `chat` when it has one, not a stop."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        chat = None
         try:
             request = json.loads(line)
-            if not isinstance(request, dict) or not isinstance(request.get("text"), str):
+            if not isinstance(request, dict):
                 raise ValueError('expected an object with a "text" string')
+            chat = request.get("chat")
+            if not isinstance(request.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+            if isinstance(chat, bool) or not isinstance(chat, (str, int, type(None))):
+                chat = None
+                raise ValueError('"chat" must be a string or a whole number')
         except ValueError as error:
-            out.write(json.dumps({"line": number, "error": f"not a question: {error}"}) + "\n")
+            out.write(json.dumps({"chat": chat, "line": number, "error": f"not a question: {error}"}) + "\n")
             out.flush()
             continue
-        chat = request.get("chat")
-        chat = "" if chat is None else str(chat)
-        reply = render.answer_json(engine.ask(request["text"], chat=chat))
+        reply = render.answer_json(engine.ask(request["text"], chat="" if chat is None else str(chat)))
         out.write(json.dumps({"chat": chat, **reply}, ensure_ascii=False) + "\n")
         out.flush()
     return 0
@@ -177,6 +240,13 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
                 ":reset forgets the earlier questions, :sources lists the documents, :quit (or Ctrl-D) leaves."
             )
         )
+        _line_editing(config.data / HISTORY_FILE)
+        print(
+            tr.gettext(
+                ":more shows an answer's other results; ↑ and ↓ recall earlier questions, this session's and before."
+            )
+        )
+    last: Answer | None = None
     while True:
         try:
             question = input(tr.gettext("you> ") if interactive else "")
@@ -194,9 +264,33 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
                 passages = tr.ngettext("{count} passage", "{count} passages", doc.passage_count)
                 print(f"  {doc.doc_id}: {doc.title} ({passages.format(count=doc.passage_count)})")
             continue
+        if command == ":more":
+            more = render.console_more(last, tr=tr) if last is not None else ""
+            print(more or tr.gettext("(no more results: ask a question)"), end="\n\n", flush=True)
+            continue
         if not command:
             continue
-        print(render.console_text(engine.ask(question, chat="console"), tr=tr), end="\n\n", flush=True)
+        last = engine.ask(question, chat="console")
+        print(render.console_reply(last, tr), end="\n\n", flush=True)
+
+
+def _line_editing(history: Path) -> None:
+    """Arrow keys and Ctrl-R at the prompt (readline), with the questions of earlier sessions; the
+    history is saved at exit in the data folder."""
+    try:
+        import readline
+    except ImportError:  # Python built without it: plain input() still works
+        return
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(HISTORY_LINES)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+
+    atexit.register(save)
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:

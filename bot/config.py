@@ -21,6 +21,7 @@ from .corpus import ReadingLimits
 from .dialogue import ConversationSettings
 from .errors import ConfigError
 from .index import SearchSettings
+from .logs import FORMATS, LEVEL_ENV, LoggingSettings, level_of
 from .store import StoreSettings
 from .text import AliasGroup
 
@@ -40,6 +41,14 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """Polling mode's server for GET /health and /metrics (webhook mode serves them on the webhook's)."""
+
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: none
+
+
+@dataclass(frozen=True, slots=True)
 class TelegramSettings:
     token: str = field(default="", repr=False)
     base_url: str = ""
@@ -53,7 +62,11 @@ class TelegramSettings:
     typing_delay: float = 0.3  # seconds an answer may take before "typing…" is shown
     read_timeout: float = 20.0  # seconds to wait for the Bot API's answer to a request
     retry_for: float = 60.0  # seconds a reply is kept and sent again while the Bot API is unreachable
+    # A local Bot API server (telegram.base_url) started with --local: files up to 2000 MB, passed by
+    # path on its machine, and http:// webhook URLs.
+    local_mode: bool = False
     webhook: WebhookSettings = WebhookSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,7 @@ class Config:
     answer: AnswerSettings = AnswerSettings()
     conversation: ConversationSettings = ConversationSettings()
     telegram: TelegramSettings = TelegramSettings()
+    logging: LoggingSettings = LoggingSettings()
 
 
 _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
@@ -94,6 +108,8 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "store.keep_days": (lambda v: 1 <= v <= 3650, "must be between 1 and 3650"),
     "store.max_mb": (lambda v: 1 <= v <= 1_000_000, "must be between 1 and 1000000"),
     "store.lock_timeout": (lambda v: 0 <= v <= 600, "must be between 0 and 600 seconds"),
+    "logging.format": (lambda v: v in FORMATS, f"must be one of {', '.join(FORMATS)}"),
+    "logging.level": (lambda v: not v or _is_level(v), "must be one of debug, info, warning, error"),
     "telegram.base_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.base_file_url": (lambda v: not v or _is_http_url(v), "must be an http:// or https:// URL"),
     "telegram.max_upload_mb": (lambda v: 1 <= v <= 2000, "must be between 1 and 2000"),
@@ -101,16 +117,22 @@ _CHECKS: dict[str, tuple[typing.Callable[[typing.Any], bool], str]] = {
     "telegram.typing_delay": (lambda v: 0 <= v <= 10, "must be between 0 and 10 seconds"),
     "telegram.read_timeout": (lambda v: 0.1 <= v <= 300, "must be between 0.1 and 300 seconds"),
     "telegram.retry_for": (lambda v: 0 <= v <= 3600, "must be between 0 and 3600 seconds"),
-    "telegram.webhook.url": (
-        lambda v: not v or (v.startswith("https://") and _is_http_url(v)),
-        "must be an https:// URL (Telegram's rule)",
-    ),
+    "telegram.webhook.url": (lambda v: not v or _is_http_url(v), "must be an https:// URL (http:// with local_mode)"),
     "telegram.webhook.port": (lambda v: 1 <= v <= 65535, "must be between 1 and 65535"),
+    "telegram.metrics.port": (lambda v: 0 <= v <= 65535, "must be between 1 and 65535, or 0 for none"),
     "telegram.webhook.secret_token": (
         lambda v: not v or re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v) is not None,
         "must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
     ),
 }
+
+
+def _is_level(value: str) -> bool:
+    try:
+        level_of(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_http_url(value: str) -> bool:
@@ -147,8 +169,21 @@ def load_config(
         index=index if index is not None else base / config.index,
         data=data if data is not None else base / config.data,
     )
+    telegram = config.telegram
+    if telegram.local_mode and not telegram.base_url:
+        raise ConfigError("telegram.local_mode: needs telegram.base_url, the local Bot API server's address")
+    if telegram.webhook.url.startswith("http://") and not telegram.local_mode:
+        raise ConfigError(
+            "telegram.webhook.url: must be an https:// URL (Telegram's rule); "
+            "http:// only with a local Bot API server (telegram.local_mode: true)"
+        )
     if config.chunking.max_chars < config.chunking.target_chars:
         raise ConfigError("chunking.max_chars: must be at least chunking.target_chars")
+    level = env.get(LEVEL_ENV, "").strip()
+    if level:
+        if not _is_level(level):
+            raise ConfigError(f"{LEVEL_ENV}: must be one of debug, info, warning, error (got {level!r})")
+        config = dataclasses.replace(config, logging=dataclasses.replace(config.logging, level=level))
     token = env.get(TOKEN_ENV, "").strip()
     if token:
         config = dataclasses.replace(config, telegram=dataclasses.replace(config.telegram, token=token))

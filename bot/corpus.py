@@ -38,18 +38,16 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import charset_normalizer
 import yaml
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError
-from tqdm import tqdm
 
 from .errors import CorpusError, DocumentError
-from . import markup
-from .html_text import read_html
+from .logs import Progress
 from .structure import Mark, Structured, StructuredText
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 _MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -210,11 +208,14 @@ def load_corpus(
     skipped: list[Skipped] = []
     shown = progress and len(files) >= PROGRESS_MIN_FILES
     with Reader(limits) as reader:
-        for file in tqdm(files, desc="reading documents", unit="file", disable=None if shown else True):
+        bar = Progress(len(files), "reading documents", "file", shown)
+        for file in files:
             try:
                 documents.append(reader.read(file))
             except DocumentError as exc:
                 skipped.append(Skipped(file.doc_id, str(exc)))
+            bar.update()
+        bar.close()
     documents.sort(key=lambda doc: doc.doc_id)
     return Corpus(tuple(documents), tuple(skipped))
 
@@ -404,6 +405,8 @@ def _text_content(data: bytes, *, markdown: bool) -> _Content:
     text = text.strip()
     if not text:
         raise DocumentError("empty document")
+    from . import markup
+
     if markdown:
         read = markup.markdown(text)
     elif markup.looks_restructured(text):
@@ -428,6 +431,8 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
+        import charset_normalizer  # the readers' libraries are imported when a file needs them: `ask` needs none
+
         matches = charset_normalizer.from_bytes(data)
     best = matches.best()
     if best is None:
@@ -440,6 +445,8 @@ def _decode(data: bytes) -> str:
 
 def _html_content(data: bytes) -> _Content:
     """Visible text of an HTML page, with its headings, code, tables and lists marked."""
+    from .html_text import read_html
+
     page = read_html(data)
     if not page.text:
         raise DocumentError("no text in HTML")
@@ -450,6 +457,9 @@ def _pdf_content(data: bytes, max_chars: int) -> _Content:
     """Text of every page, pages separated by a blank line, with the titles of the PDF's outline
     (its bookmarks) marked as headings; damaged files give a short reason. Extraction stops once
     the text passes `max_chars` (pages can share one stream: a small file can hold much text)."""
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError
+
     with _quiet_pypdf():
         try:
             reader = PdfReader(io.BytesIO(data))

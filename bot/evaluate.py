@@ -161,7 +161,8 @@ class Report:
 def load_questions(path: Path) -> list[Question]:
     """Read a question file, failing with the entry and the problem so it can be fixed by hand."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except OSError as exc:
         raise QuestionFileError(f"{path}: cannot read the question file ({exc.strerror})") from exc
     except UnicodeDecodeError:
@@ -170,6 +171,7 @@ def load_questions(path: Path) -> list[Question]:
         raise QuestionFileError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, list):
         raise QuestionFileError(f"{path}: expected a YAML list of questions, got {type(data).__name__}")
+    _check_keys(yaml.compose(text), path)
     questions: list[Question] = []
     for index, entry in enumerate(data, 1):
         where = f"{path}: entry {index}"
@@ -190,6 +192,37 @@ def load_questions(path: Path) -> list[Question]:
             raise QuestionFileError(f"{where}: a dialogue needs 'turns', a non-empty list of questions")
         questions += [_question(t, f"{where} turn {n}", qid, kind, n) for n, t in enumerate(turns, 1)]
     return questions
+
+
+_KEYS = {  # what an entry may hold, by kind; a misspelt key would silently change what is measured
+    "question": ("id", "kind", "question", "answers", "docs"),
+    "dialogue": ("id", "kind", "turns"),
+    "turn": ("question", "answers", "docs"),
+}
+
+
+def _check_keys(root: yaml.Node, path: Path) -> None:
+    """Refuse a key the format does not have (`answer:` for `answers:`), naming its line, as config
+    files do: read as it is, such an entry would count as an unanswerable question."""
+
+    def check(node: yaml.Node, known: tuple[str, ...]) -> None:
+        if not isinstance(node, yaml.MappingNode):
+            return  # load_questions says what is wrong with it
+        for key, _ in node.value:
+            if key.value not in known:
+                raise QuestionFileError(
+                    f"{path}, line {key.start_mark.line + 1}: unknown key {key.value!r} (known: {', '.join(sorted(known))})"
+                )
+
+    for entry in root.value if isinstance(root, yaml.SequenceNode) else ():
+        values = {key.value: value for key, value in entry.value} if isinstance(entry, yaml.MappingNode) else {}
+        kind = values.get("kind")
+        dialogue = isinstance(kind, yaml.ScalarNode) and kind.value == "dialogue"
+        check(entry, _KEYS["dialogue" if dialogue else "question"])
+        turns = values.get("turns")
+        if dialogue and isinstance(turns, yaml.SequenceNode):
+            for turn in turns.value:
+                check(turn, _KEYS["turn"])
 
 
 def _question(entry: Any, where: str, conversation: str, kind: str, turn: int) -> Question:

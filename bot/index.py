@@ -32,10 +32,9 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-from scipy import sparse
 
 from .boilerplate import BlockHashes, digests
 from .boilerplate import joined as joined_blocks
@@ -46,6 +45,9 @@ from .pipeline import Encoded, Span, encode, merge, span_of
 from .structure import Mark
 from .language import AUTO, DETECTOR_VERSION
 from .text import ENGLISH, STEMMER_VERSION, STOPWORDS, STOPWORDS_VERSION, AliasGroup, Analyzer
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +261,8 @@ class Index:
     @functools.cached_property
     def _forward(self) -> sparse.csr_matrix:
         """The postings turned passage by passage (made on first use, by a reindex)."""
+        from scipy import sparse  # SciPy builds indexes; answering needs none of it, nor its import time
+
         shape = (len(self.passages), len(self.vocabulary))
         return sparse.csc_matrix((self.posting_tf, self.posting_passages, self.offsets), shape=shape).tocsr()
 
@@ -631,6 +635,8 @@ def _weights(
     counting sort, linear in the tokens) groups the postings by term with passages in order, and
     summing the duplicates gives each posting its term frequency.
     """
+    from scipy import sparse
+
     corpus_size = len(lengths)
     row_starts = np.zeros(corpus_size + 1, dtype=np.int64)
     np.cumsum(lengths, out=row_starts[1:])

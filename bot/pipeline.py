@@ -21,10 +21,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
 from .chunking import ChunkingSettings, Passage, chunk
 from .corpus import Document
+from .logs import Progress
 from .structure import Mark
 from .text import AliasGroup, Analyzer
 
@@ -87,7 +87,7 @@ def chunk_and_encode(
     outlives its tokenizing: a million of them, each with a copy of its text, would hold more
     memory than the index."""
     shown = progress and len(documents) >= PROGRESS_MIN_DOCUMENTS
-    bar = tqdm(total=len(documents), desc="indexing", unit="doc", disable=None if shown else True)
+    bar = Progress(len(documents), "indexing", "document", shown)
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or sum(len(document.text) for document in documents) < parallel_min_chars:
         spans: list[list[Span]] = []

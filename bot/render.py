@@ -34,7 +34,16 @@ Span = tuple[int, int]
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
-    """The documented answer schema (README, "JSON answers"); keys may be added, never removed."""
+    """The documented answer schema (README, "JSON answers"); keys may be added, never removed.
+    `passage` counts from 1, as replies, `citebot feedback` and its JSON do."""
+    data = stored_json(answer)
+    for result in data["results"]:
+        result["passage"] += 1
+    return data
+
+
+def stored_json(answer: Answer) -> dict[str, Any]:
+    """The answer as the bot keeps it for its buttons (`passage` counted from 0, as it always was)."""
     return {
         "question": answer.question,
         "answered": answer.answered,
@@ -62,7 +71,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_from_json(data: Mapping[str, Any]) -> Answer:
-    """The inverse of answer_json, for answers kept on disk (those stored before a key was added too)."""
+    """The inverse of stored_json, for answers kept on disk (those stored before a key was added too)."""
     return Answer(
         question=data["question"],
         answered=data["answered"],
@@ -301,49 +310,40 @@ def note(answer: Answer, tr: Translator = ENGLISH) -> str:
     return tr.gettext(answer.note) if answer.note else ""
 
 
+def console_reply(answer: Answer, tr: Translator = ENGLISH) -> str:
+    """The console chat's reply: the first result, and how many more :more shows."""
+    hidden = len(answer.results) - 1
+    more = ""
+    if hidden > 0:
+        more = "\n\n" + tr.ngettext(
+            "(:more for {count} more result)", "(:more for {count} more results)", hidden
+        ).format(count=hidden)
+    return console_text(answer, limit=1, tr=tr) + more
+
+
+def console_more(answer: Answer, start: int = 1, tr: Translator = ENGLISH) -> str:
+    """The results after the first `start`, numbered by rank (the console chat's :more)."""
+    return "\n\n".join(
+        _result_text(rank, result, lead=False, tr=tr)
+        for rank, result in enumerate(answer.results[start:], start=start + 1)
+    )
+
+
 def _result_text(rank: int, result: Result, lead: bool, tr: Translator) -> str:
+    """One result: the passage with its answer marked, under where it comes from. The answer is shown
+    once: on its own line when its passage does not hold it as it is, else marked in the passage.
+    Results are numbered by rank, without BM25 scores: the rank weighs more than the score."""
     whole = _excerpt(result.text, result.highlight, len(result.text), result.code)
     if whole is None:  # an answer that is not in its passage: the passage as it is
         whole = _head(result.text, len(result.text), result.code)
     lines = []
-    if lead:
-        if whole.end == whole.at:
-            lines.append(_wrap(f"» {' '.join(result.highlight.split())}"))
-        else:
-            lines.append(_lead_text(whole, result.header))
-        if result.header and not _code_alone(whole):
-            lines.append("  " + tr.gettext("(a row of the table: {header})").format(header=result.header))
-        lines.append("")
+    if lead and whole.end == whole.at:
+        lines += [_wrap(f"» {' '.join(result.highlight.split())}"), ""]
     excerpt = _excerpt_text(whole)
     if result.header and result.header not in result.text:
         excerpt = f"{_wrap(f'[{result.header}]')}\n…\n{excerpt}"
     lines.append(textwrap.indent(excerpt, "  "))
-    score = tr.gettext("(#{rank}, score {score})").format(rank=rank, score=f"{result.score:.2f}")
-    lines.append(f"  — {source_line(result, tr)}  {score}")
-    return "\n".join(lines)
-
-
-def _lead_text(excerpt: _Excerpt, header: str) -> str:
-    """The answer on its own: "» " and its prose on one line, its code lines as they are; an answer
-    that is code alone comes under what leads in to it (`header`), as in Telegram."""
-    lines: list[str] = []
-    code_indent = "    "
-    if header and _code_alone(excerpt):  # as it stands, so that a table's header lines up with its row
-        fits = len(header) + 2 <= _WIDTH and "\n" not in header
-        lines.append(f"» {header}" if fits else _wrap(f"» {' '.join(header.split())}"))
-        code_indent = "  "
-    for piece in _pieces(excerpt):
-        if not piece.answer:
-            continue
-        part = excerpt.text[piece.start : piece.end]
-        if piece.code:
-            code = part.strip("\n").split("\n")
-            if lines:
-                lines.extend(code_indent + line for line in code)
-            else:
-                lines.extend(("» " if i == 0 else "  ") + line for i, line in enumerate(code))
-        elif part.strip():
-            lines.append(_wrap(("» " if not lines else "") + " ".join(part.split())))
+    lines.append(f"  — {source_line(result, tr)}  (#{rank})")
     return "\n".join(lines)
 
 

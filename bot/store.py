@@ -114,7 +114,7 @@ class StoreSettings:
 @dataclass(frozen=True, slots=True)
 class StoredReply:
     reply_id: str  # what its buttons carry
-    answer: dict[str, Any]  # the answer as render.answer_json wrote it
+    answer: dict[str, Any]  # the answer as render.stored_json wrote it
     reply_message: int | None
 
 

@@ -62,7 +62,9 @@ from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
 from .examples import example_questions
+from .index import INDEX_FILE
 from .memory import Conversations
+from .metrics import Metrics, MonitoringServer
 from .redact import hide_in_logs, redact
 from .store import Store, StoredReply, new_reply_id
 from .structure import monospaced
@@ -76,6 +78,7 @@ warnings.filterwarnings("ignore", message=".*retry_after.*", category=PTBDepreca
 TEST_ENVIRONMENT_URL = "https://api.telegram.org/bot{token}/test"
 TEST_ENVIRONMENT_FILE_URL = "https://api.telegram.org/file/bot{token}/test"
 SEND_FILE_LIMIT = 50 * 1024 * 1024  # the Bot API's limit for files a bot sends
+LOCAL_FILE_LIMIT = 2000 * 1024 * 1024  # a local Bot API server's, both ways
 INLINE_ASK_PASSAGES = 100_000
 RETRY_AFTER_RETRIES = 5
 UNCONFIRMED_KEPT = 1000  # replies whose send timed out, remembered until a button press names their message
@@ -103,14 +106,15 @@ def build_application(config: Config, engine: Engine, store: Store) -> Applicati
     settings = config.telegram
     hide_in_logs(settings.token)
     limits = {} if settings.flood_limits else {"overall_max_rate": 0, "group_max_rate": 0}
-    sending, polling = http_clients(settings.read_timeout)
+    metrics = Metrics()
+    sending, polling = http_clients(settings.read_timeout, metrics)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .request(sending)
         .get_updates_request(polling)
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(PatientRateLimiter(settings.retry_for, max_retries=RETRY_AFTER_RETRIES, **limits))
+        .rate_limiter(PatientRateLimiter(settings.retry_for, metrics, max_retries=RETRY_AFTER_RETRIES, **limits))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     base_url, base_file_url = _api_urls(settings)
@@ -118,7 +122,9 @@ def build_application(config: Config, engine: Engine, store: Store) -> Applicati
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
-    bot = Citebot(config, engine, store)
+    if settings.local_mode:  # files go by path on the server's machine, and come as paths on it
+        builder = builder.local_mode(True)
+    bot = Citebot(config, engine, store, metrics)
     application = builder.post_init(bot.start).post_stop(bot.stopped).post_shutdown(bot.stop).build()
     bot.register(application)
     return application
@@ -171,7 +177,7 @@ async def _serve_webhook(application: Application, config: Config) -> None:
     async with application:
         await application.post_init(application)
         await application.start()
-        server = WebhookServer(application, config.telegram.webhook)
+        server = WebhookServer(application, config.telegram.webhook, application.bot_data["metrics"])
         try:
             await server.start()
             await stopping.wait()
@@ -232,8 +238,10 @@ class _Button:
 class Citebot:
     """The handlers, sharing one engine, one store and the bot's settings."""
 
-    def __init__(self, config: Config, engine: Engine, store: Store) -> None:
+    def __init__(self, config: Config, engine: Engine, store: Store, metrics: Metrics) -> None:
         self.config = config
+        self.metrics = metrics
+        self._monitoring: MonitoringServer | None = None
         self.settings = config.telegram
         self.engine = engine
         self.store = store
@@ -245,6 +253,7 @@ class Citebot:
         self._sending: dict[str, asyncio.Event] = {}  # reply id -> set once the reply is sent and kept
 
     def register(self, application: Application) -> None:
+        application.bot_data["metrics"] = self.metrics  # for the webhook server's /health and /metrics
         private = filters.ChatType.PRIVATE
         application.add_handler(TypeHandler(Update, self.gate), group=-1)
         application.add_handler(CommandHandler("start", self.on_start))
@@ -271,8 +280,15 @@ class Citebot:
 
     async def start(self, application: Application) -> None:
         """Load the index, pick /start's examples, register the command menus, and start pruning the
-        store now and then."""
+        store now and then. In polling mode, /health and /metrics are served from the start (if
+        telegram.metrics.port is set): not ready until the index is loaded."""
+        if self.settings.metrics.port and not self.settings.webhook.url:
+            self._monitoring = MonitoringServer(self.metrics, self.settings.metrics)
+            self._monitoring.start()
+        loading = time.perf_counter()
         index = await asyncio.to_thread(lambda: self.engine.index)
+        loaded = time.perf_counter() - loading
+        self._index_in_use()
         self.examples = await asyncio.to_thread(example_questions, index, self.engine.ask)
         # Answers may run in the event loop: the word lists they may need are made now, off it.
         self._preparing = asyncio.create_task(asyncio.to_thread(prepare, index))
@@ -284,7 +300,16 @@ class Citebot:
                 log.info("admin commands not shown to %s: %s", admin, error.message)
         # Not application.create_task: Application.stop waits for those, and this one never ends.
         self._pruning = asyncio.create_task(self._prune_now_and_then())
-        log.info("ready as @%s: %d documents, %d passages", application.bot.username, len(index.documents), len(index))
+        log.info(
+            "ready as @%s: %d documents, %d passages, %d files skipped; index ready in %.1f s",
+            application.bot.username,
+            len(index.documents),
+            len(index),
+            len(index.skipped),
+            loaded,
+        )
+        for skipped in index.skipped:
+            log.info("skipped %s: %s", skipped.doc_id, skipped.reason)
 
     async def stopped(self, application: Application) -> None:
         """Stop pruning (a prune under way stops after its batch when the store is closed)."""
@@ -296,6 +321,8 @@ class Citebot:
 
     async def stop(self, application: Application) -> None:
         await self.stopped(application)
+        if self._monitoring is not None:
+            await self._monitoring.stop()
         if self._preparing is not None:
             await self._preparing
         self.store.close()
@@ -387,11 +414,12 @@ class Citebot:
         started = time.perf_counter()
         answer = await self._ask(context, chat.id, question)
         seconds = time.perf_counter() - started
+        self.metrics.asked(answer.answered, seconds)
         earlier = None
         if update.edited_message:
             earlier = self.store.tolerant.read(self.store.reply_to, chat.id, message.message_id, fallback=None)
         reply_id = new_reply_id()
-        kept = (chat.id, message.message_id, render.answer_json(answer), seconds, reply_id)
+        kept = (chat.id, message.message_id, render.stored_json(answer), seconds, reply_id)
         self._sending[reply_id] = asyncio.Event()
         try:
             try:
@@ -622,7 +650,7 @@ class Citebot:
         size = path.stat().st_size
         chat_id = update.effective_chat.id
         await context.bot.send_message(chat_id, render.document_html(index.documents[position], size, tr))
-        if size <= SEND_FILE_LIMIT:
+        if size <= (LOCAL_FILE_LIMIT if self.settings.local_mode else SEND_FILE_LIMIT):
             with contextlib.suppress(TelegramError):
                 await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
             await context.bot.send_document(chat_id, path, filename=path.name)
@@ -832,8 +860,11 @@ class Citebot:
         with tempfile.TemporaryDirectory(dir=self.config.data) as folder:
             upload = Path(folder, name)
             try:
-                complete = await _download(file.file_path, upload, limit)
-            except httpx.HTTPError as error:  # its text may hold the file URL, which holds the token
+                if self.settings.local_mode:  # a path on this machine, where the local server keeps it
+                    complete = await asyncio.to_thread(_copy_local, Path(file.file_path), upload, limit)
+                else:
+                    complete = await _download(file.file_path, upload, limit)
+            except (httpx.HTTPError, OSError) as error:  # its text may hold the file URL, which holds the token
                 await message.reply_text(
                     tr.gettext("I could not download {name} ({error}). Nothing was added.").format(
                         name=escape(name), error=type(error).__name__
@@ -904,11 +935,17 @@ class Citebot:
     async def _reindex(self) -> BuildReport:
         async with self._reindexing:
             report = await asyncio.to_thread(self.engine.reindex)
+            self.metrics.reindex_seconds.observe(report.seconds)
+            self._index_in_use()
             if report.save_error:
                 log.warning("reindex: %s: %s", report.save_error, _UNSAVED)
             self.examples = await asyncio.to_thread(example_questions, self.engine.index, self.engine.ask)
             await asyncio.to_thread(prepare, self.engine.index)
             return report
+
+    def _index_in_use(self) -> None:
+        index = self.engine.index
+        self.metrics.index_in_use(len(index.documents), len(index), len(index.skipped), self.config.index / INDEX_FILE)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with what was being handled (with the traceback: it is a bug); tell the user briefly;
@@ -986,6 +1023,14 @@ async def _set_commands(bot: Bot, commands: tuple[BotCommand, ...], scope: BotCo
         tr = for_language(language)
         localized = [BotCommand(command.command, tr.gettext(command.description)) for command in commands]
         await bot.set_my_commands(localized, scope=scope, language_code=language)
+
+
+def _copy_local(source: Path, target: Path, limit: int) -> bool:
+    """A local Bot API server's file copied into `target`; False, copying nothing, when it is over `limit`."""
+    if source.stat().st_size > limit:
+        return False
+    shutil.copyfile(source, target)
+    return True
 
 
 def _inline_html(question: str, result: Result, tr: Translator) -> str:

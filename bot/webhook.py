@@ -9,7 +9,8 @@ setWebhook; it is kept out of every log line either way. An update python-telegr
 is skipped (logged without its contents) and acknowledged, so that Telegram does not send it
 again and again.
 
-It speaks plain HTTP: Telegram posts to an https:// URL, so a TLS reverse proxy sits in front.
+It speaks plain HTTP: Telegram posts to an https:// URL, so a TLS reverse proxy sits in front. It
+also answers GET /health and /metrics (bot.metrics), for the operator: the proxy need not pass them on.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from telegram.ext import Application
 from .bot_api import ALLOWED_UPDATES, EveryMinute, SkippedUpdates, read_update
 from .config import WebhookSettings
 from .errors import UserError
+from .metrics import Metrics, monitoring_routes
 from .redact import hide_in_logs
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,10 @@ class WebhookServer:
     """Listens on telegram.webhook.listen:port/path and registers the URL (with the secret and the
     update types citebot handles) with setWebhook."""
 
-    def __init__(self, application: Application, settings: WebhookSettings) -> None:
+    def __init__(self, application: Application, settings: WebhookSettings, metrics: Metrics | None = None) -> None:
         self.application = application
         self.settings = settings
+        self.metrics = metrics
         self.secret = webhook_secret(settings)
         self._server: tornado.httpserver.HTTPServer | None = None
 
@@ -71,6 +74,8 @@ class WebhookServer:
                 {"inbox": _Inbox(self.application, self.secret)},
             )
         ]
+        if self.metrics is not None:
+            routes += monitoring_routes(self.metrics)
         app = tornado.web.Application(routes, log_function=lambda handler: None)  # no access log
         self._server = tornado.httpserver.HTTPServer(
             app, max_body_size=MAX_BODY, max_buffer_size=2 * MAX_BODY, body_timeout=BODY_SECONDS

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -101,8 +102,17 @@ class ApiError(Exception):
 class FakeBotApi:
     """Serves the Bot API methods citebot uses, keeping just enough state to answer realistically."""
 
-    def __init__(self, token: str = "123456:TEST-fake-token", bot_id: int = 4242, username: str = "citebot_test_bot"):
+    def __init__(
+        self,
+        token: str = "123456:TEST-fake-token",
+        bot_id: int = 4242,
+        username: str = "citebot_test_bot",
+        local_files: Path | None = None,
+    ):
+        """`local_files`: act as a local Bot API server started with --local, which keeps files in that
+        folder, gives their absolute paths in getFile and takes file:// URIs of files to send."""
         self.token, self.bot_id, self.username = token, bot_id, username
+        self.local_files = local_files
         self.calls: list[Call] = []
         self._lock = threading.Condition()  # guards all state below; notified when updates arrive
         self._updates: list[dict] = []
@@ -485,6 +495,17 @@ class FakeBotApi:
                 "file_name": name,
                 "file_size": len(content),
             }
+        elif self.local_files is not None and str(params.get("document", "")).startswith("file://"):
+            path = Path(unquote(urlsplit(params["document"]).path))
+            if not path.is_file():
+                raise ApiError(400, "Bad Request: file not found")
+            file = self._register_file(path.read_bytes(), path.name)
+            extra["document"] = {
+                "file_id": file["file_id"],
+                "file_unique_id": file["file_unique_id"],
+                "file_name": path.name,
+                "file_size": file["file_size"],
+            }
         elif params.get("document") in self._files:  # re-sending a known file_id
             file = self._files[params["document"]]
             extra["document"] = {k: file[k] for k in ("file_id", "file_unique_id", "file_size") if k in file}
@@ -556,6 +577,10 @@ class FakeBotApi:
             "file_path": f"documents/file_{n}{suffix}",
             "content": content,
         }
+        if self.local_files is not None:  # kept on this machine, named by its absolute path
+            kept = self.local_files / f"file_{n}{suffix}"
+            kept.write_bytes(content)
+            file["file_path"] = str(kept.resolve())
         if not report_size:
             del file["file_size"]
         self._files[file["file_id"]] = file

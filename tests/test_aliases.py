@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from log_lines import logged
 
 from bot import aliases
 from bot.aliases import ALIAS_FILE, RENAMED_PLACES, AliasGroups, merge, read_alias_file
@@ -129,7 +130,7 @@ def test_a_bad_alias_file_stops_with_one_line_naming_the_file_line_and_problem(
     code = main(["ask", "--corpus", "docs", "--index", "index", CONSULATE_QUESTION])
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
-    assert err.startswith(f"citebot: {Path('docs') / ALIAS_FILE}, line {line}: ")
+    assert logged(err).startswith(f"citebot: {Path('docs') / ALIAS_FILE}, line {line}: ")
     assert problem in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
@@ -138,7 +139,7 @@ def test_an_alias_file_that_is_not_utf8_is_named(site: Path, capsys: pytest.Capt
     (site / "docs" / ALIAS_FILE).write_bytes("- [Qeshlaq, Qe\xfelaq]\n".encode("latin-1"))
     assert main(["reindex", "--corpus", "docs", "--index", "index"]) == 2
     err = capsys.readouterr().err
-    assert err == f"citebot: {Path('docs') / ALIAS_FILE}: not UTF-8 text; save it as UTF-8\n"
+    assert logged(err) == f"citebot: {Path('docs') / ALIAS_FILE}: not UTF-8 text; save it as UTF-8\n"
 
 
 @pytest.mark.skipif(not DEV_QUESTIONS.exists(), reason="the shared dev set is not beside the project")

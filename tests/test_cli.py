@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from data_files import tmpfs
+from log_lines import logged
 
 from bot.cli import main
 from bot.config import TOKEN_ENV
@@ -218,7 +220,7 @@ def test_reindex_that_cannot_save_exits_1_with_one_line(site: Site, capsys: pyte
     assert code == 1
     assert out == ""
     assert err.count("\n") == 1
-    assert err.startswith(f"citebot: could not save the index in {site.index} (")
+    assert logged(err).startswith(f"citebot: could not save the index in {site.index} (")
     assert "the index there was left as it was" in err
 
 
@@ -235,7 +237,7 @@ def test_reindex_onto_a_full_disk_exits_1_and_keeps_the_previous_index(
         code, out, err = cli(capsys, site.args("reindex"))
         assert code == 1
         assert out == ""
-        assert err == (
+        assert logged(err) == (
             f"citebot: could not save the index in {disk} (No space left on device): "
             "the index there was left as it was\n"
         )
@@ -296,7 +298,7 @@ def test_ask_json_follows_the_schema(site: Site, capsys: pytest.CaptureFixture[s
     top = data["results"][0]
     assert top["doc"] == "bread.txt"
     assert top["title"] == "Baking Notes"
-    assert top["passage"] == 0
+    assert top["passage"] == 1  # the document's first, counted from 1
     assert "rye flour" in top["highlight"]
 
 
@@ -350,12 +352,38 @@ def test_ask_jsonl_answers_each_line_in_order_and_survives_bad_lines(
     first, bad, second, no_text, third = replies
     assert first["chat"] == "a" and first["question"] == FOUNDER_QUESTION
     assert first["results"][0]["doc"] == "observatory.txt"
-    assert bad["line"] == 2 and "error" in bad
+    assert bad == {"chat": None, "line": 2, "error": bad["error"]}  # its chat cannot be read
     assert second["chat"] == "b" and second["results"][0]["doc"] == "bread.txt"
-    assert no_text["line"] == 4 and "text" in no_text["error"]
-    assert third["chat"] == "7" and third["results"][0]["doc"] == "river.txt"
+    assert no_text["chat"] == "c" and no_text["line"] == 4 and "text" in no_text["error"]
+    assert third["chat"] == 7 and third["results"][0]["doc"] == "river.txt"  # a number stays one
     for reply in (first, second, third):
         check_answer_schema(reply)
+
+
+def test_ask_jsonl_refuses_a_chat_that_is_neither_text_nor_a_number(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = json.dumps({"chat": [5], "text": FOUNDER_QUESTION}) + "\n"
+    code, out, _ = cli(capsys, site.args("ask", "--jsonl"), stdin, monkeypatch)
+    assert code == 0
+    assert json.loads(out) == {
+        "chat": None,
+        "line": 1,
+        "error": 'not a question: "chat" must be a string or a whole number',
+    }
+
+
+def test_passage_numbers_agree_in_replies_and_json(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    """`passage` counts from 1 everywhere: the console's source line, ask --json and --jsonl."""
+    (site.corpus / "observatory.txt").write_text(
+        DOCUMENTS["observatory.txt"].replace("Helena Varga.", "Helena Varga.\n\n" + "Filler about the weather. " * 40),
+        encoding="utf-8",
+    )
+    question = "How large is the mirror of the main telescope?"
+    _, out, _ = cli(capsys, site.args("ask", question))
+    shown = int(re.search(r"observatory\.txt · passage (\d+)", out)[1])
+    _, out, _ = cli(capsys, site.args("ask", question, "--json"))
+    assert json.loads(out)["results"][0]["passage"] == shown > 1
 
 
 def test_ask_jsonl_with_empty_input_prints_nothing(
@@ -458,13 +486,13 @@ def test_the_console_speaks_the_locales_language(
     code, out, _ = cli(capsys, site.args("chat"), stdin, monkeypatch)
     assert code == 0
     text = flat(out)
-    assert FOUNDER_SENTENCE in text and "observatory.txt · Textstelle 1 (#1, Wert" in text
+    assert FOUNDER_SENTENCE in text and "observatory.txt · Textstelle 1 (#1)" in text
     assert "Die Dokumente scheinen das nicht zu beantworten. Die nächstliegenden Textstellen:" in text
     assert "bread.txt: Baking Notes (1 Textstelle)" in text
     assert "passage" not in text
     monkeypatch.setenv("LANG", "ru_RU.UTF-8")
     code, out, _ = cli(capsys, site.args("ask", FOUNDER_QUESTION))
-    assert code == 0 and "observatory.txt · фрагмент 1 (#1, оценка" in flat(out)
+    assert code == 0 and "observatory.txt · фрагмент 1 (#1)" in flat(out)
 
 
 def test_run_without_a_token_falls_back_to_the_console_chat(
@@ -699,3 +727,118 @@ def test_python_m_bot_help_lists_the_commands() -> None:
     for command in ("run", "reindex", "ask", "chat", "eval"):
         assert command in result.stdout
     assert "usage: citebot" in result.stdout
+
+
+def test_version_is_printed() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert re.fullmatch(r"citebot \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+@pytest.mark.parametrize("command", ["ask", "eval"])
+def test_output_into_a_closed_pipe_ends_quietly(site: Site, command: str) -> None:
+    """`citebot ask … | head`: the reader went away before citebot wrote; no traceback, SIGPIPE's status."""
+    questions = site.root / "questions.yaml"
+    questions.write_text(QUESTION_FILE, encoding="utf-8")
+    rest = [FOUNDER_QUESTION] if command == "ask" else [str(questions)]
+    assert main(site.args("reindex")) == 0
+    run = subprocess.Popen(
+        [sys.executable, "-m", "bot", *site.args(command, *rest)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run.stdout.close()  # long before the answer is written: starting takes a good part of a second
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+# --- logging ---------------------------------------------------------------------------------
+
+
+def test_an_unquoted_question_is_taken_word_by_word(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, site.args("ask", *FOUNDER_QUESTION.split(), "--json"))
+    assert code == 0
+    assert json.loads(out)["question"] == FOUNDER_QUESTION
+
+
+def test_every_stderr_line_has_a_time_and_a_level(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 0
+    assert logged(err).startswith("citebot: no index at ")  # the notice, through logging
+
+
+@pytest.mark.parametrize("where", ["--log-level warning after", "--log-level before", "environment", "config"])
+def test_the_log_level_keeps_notices_out(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    argv = site.args("ask", FOUNDER_QUESTION)
+    if where == "--log-level warning after":
+        argv += ["--log-level", "WARNING"]
+    elif where == "--log-level before":
+        argv = ["--log-level", "error", *argv]
+    elif where == "environment":
+        monkeypatch.setenv("CITEBOT_LOG_LEVEL", "warning")
+    else:
+        site.config.write_text("logging:\n  level: warning\n", encoding="utf-8")
+    code, out, err = cli(capsys, argv)
+    assert code == 0 and FOUNDER_SENTENCE in flat(out)
+    assert err == ""  # the index was built, and nobody was told
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before the command", "after it"])
+def test_verbose_logs_debug_lines(site: Site, capsys: pytest.CaptureFixture[str], before: bool) -> None:
+    argv = ["-v", *site.args("ask", FOUNDER_QUESTION)] if before else [*site.args("ask", FOUNDER_QUESTION), "-v"]
+    assert cli(capsys, argv)[0] == 0
+    assert logging.getLogger().level == logging.DEBUG
+    assert cli(capsys, site.args("ask", FOUNDER_QUESTION))[0] == 0
+    assert logging.getLogger().level == logging.INFO
+
+
+def test_a_bad_log_level_in_the_environment_is_named(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITEBOT_LOG_LEVEL", "loud")
+    code, _, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 2
+    assert logged(err) == "citebot: CITEBOT_LOG_LEVEL: must be one of debug, info, warning, error (got 'loud')\n"
+
+
+def test_json_logs_are_one_object_a_line(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    site.config.write_text("logging:\n  format: json\n", encoding="utf-8")
+    code, _, err = cli(capsys, site.args("ask", FOUNDER_QUESTION))
+    assert code == 0
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert lines and all(set(line) == {"time", "level", "logger", "message"} for line in lines)
+    assert lines[0]["level"] == "INFO" and lines[0]["message"].startswith("no index at ")
+
+
+def test_a_long_build_off_a_terminal_logs_its_progress(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a service manager there is no progress bar: lines now and then instead (here, every time)."""
+    monkeypatch.setattr("bot.logs.PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr("bot.corpus.PROGRESS_MIN_FILES", 1)
+    monkeypatch.setattr("bot.pipeline.PROGRESS_MIN_DOCUMENTS", 1)
+    code, _, err = cli(capsys, site.args("reindex"))
+    assert code == 0
+    lines = logged(err)
+    assert "citebot: reading documents: 1 of 4 files (25%)" in lines
+    assert "citebot: indexing: 3 of 4 documents (75%)" in lines
+
+
+def test_the_token_is_kept_out_of_log_lines_in_either_format(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad config value that holds the token would be logged as it is: the token is hidden first."""
+    token = "123456:" + "S" * 35
+    monkeypatch.setenv(TOKEN_ENV, token)
+    for form in ("text", "json"):
+        site.config.write_text(f"logging:\n  format: {form}\ntelegram:\n  base_url: ftp://{token}\n", encoding="utf-8")
+        code, _, err = cli(capsys, site.args("run"))
+        assert code == 2 and "telegram.base_url" in err
+        assert token not in err

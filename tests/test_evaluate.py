@@ -197,6 +197,15 @@ def test_empty_groups_are_left_out_and_nothing_divides_by_zero(tmp_path: Path) -
         ("- {id: c8, question: q, docs: a.txt}\n", "(id c8): 'docs' must be a list of strings"),
         ("- {id: c7, kind: trivia, question: q}\n", "(id c7): unknown kind 'trivia'"),
         ("- {id: c1, question: q}\n- {id: c1, question: r}\n", "entry 2 (id c1): id 'c1' is used twice"),
+        (
+            "- id: c1\n  question: q\n  answer: [x]\n",
+            "q.yaml, line 3: unknown key 'answer' (known: answers, docs, id, kind, question)",
+        ),
+        (
+            "- id: d1\n  kind: dialogue\n  turns:\n  - question: q\n    doc: [a.txt]\n",
+            "q.yaml, line 5: unknown key 'doc' (known: answers, docs, question)",
+        ),
+        ("- {id: d2, kind: dialogue, question: q, turns: [{question: q}]}\n", "line 1: unknown key 'question'"),
     ],
 )
 def test_bad_question_files(tmp_path: Path, text: str, expected: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.answer import Answer, Result
-from bot.render import console_text, source_line
+from bot.render import console_more, console_text, source_line
 
 LEAD_IN = "To rebuild every index of the cluster at once, run the following command as the database owner:"
 COMMAND = "reindexdb --all --concurrently --jobs=4 --verbose --host=/var/run/postgresql --username=postgres --echo"
@@ -36,7 +36,6 @@ def test_code_lines_keep_their_length_and_indentation() -> None:
     lines = printed(result()).split("\n")
     assert len(f"    {COMMAND}") > 88  # longer than the console's wrapping width
     assert f'  »     {COMMAND} "$db"' in lines  # in the excerpt: indented, marked, one line
-    assert f'        {COMMAND} "$db"' in lines  # in the answer above it
     assert "  » done" in lines
 
 
@@ -48,19 +47,26 @@ def test_prose_is_wrapped_and_the_answers_prose_marked_as_before() -> None:
     assert "  It takes a while on a large cluster." in text  # not part of the answer: unmarked
 
 
-def test_the_answer_comes_first_with_its_code_as_it_is() -> None:
-    lines = printed(result()).split("\n")
-    assert lines[0] == f"» {LEAD_IN[:86].rsplit(' ', 1)[0]}"
-    assert lines[2:5] == [f"    {line}" for line in SCRIPT.split("\n")]
+def test_the_answer_is_shown_once_marked_in_its_passage() -> None:
+    text = printed(result())
+    assert text.startswith("  Indexes can become bloated")
+    assert text.count("«To rebuild every index") == 1 and text.count("To rebuild every index") == 1
+    assert [line for line in text.split("\n") if "»" in line and "«" not in line][1:] == [
+        f"  » {line}" for line in SCRIPT.split("\n")
+    ]
+
+
+def test_an_answer_its_passage_does_not_hold_as_it_is_comes_first() -> None:
+    text = printed(result("The bridge opened in 1932.", "It opened in 1932.", section=(), code=()))
+    assert text.split("\n")[:3] == ["» It opened in 1932.", "", "  The bridge opened in 1932."]
 
 
 def test_a_line_of_code_answer_comes_under_its_lead_in() -> None:
     line = SCRIPT.split("\n")[1]
     text = printed(result(highlight=line, header=LEAD_IN))
-    assert text.startswith("» To rebuild every index of the cluster at once, run the following command as the\n")
-    assert text.split("\n\n")[0].endswith(f"\n  {line}")
     assert "(a row of the table" not in text
-    assert f"  » {line}" in text.split("\n")
+    assert f"  » {line}" in text.split("\n") and text.count(line) == 1
+    assert text.index("run the following command") < text.index(line)
 
 
 def test_a_table_row_answer_lines_up_with_its_header() -> None:
@@ -68,7 +74,8 @@ def test_a_table_row_answer_lines_up_with_its_header() -> None:
     text = f"The defaults:\n\n{table}"
     row = "maintenance_work_mem  64MB"
     shown = printed(result(text, row, header="Setting             Default", code=((text.index(table), len(text)),)))
-    assert shown.startswith("» Setting             Default\n  maintenance_work_mem  64MB\n")
+    assert "\n    Setting             Default\n  » maintenance_work_mem  64MB\n" in shown
+    assert shown.count(row) == 1
 
 
 def test_the_source_line_names_the_section() -> None:
@@ -77,7 +84,7 @@ def test_the_source_line_names_the_section() -> None:
         "PostgreSQL 15 Documentation › Routine Database Maintenance Tasks › Routine Reindexing"
         " · maintenance.html · passage 7"
     )
-    assert f"— {line}  (#1, score 2.50)" in printed(result())
+    assert f"— {line}  (#1)" in printed(result())
     assert source_line(result(section=())).startswith("PostgreSQL 15 Documentation · maintenance.html")
 
 
@@ -85,8 +92,15 @@ def test_a_passage_without_code_reads_as_it_always_did() -> None:
     sentence = "The bridge opened in 1932."
     text = printed(result(f"Its story is long. {sentence} Trains still cross it.", sentence, section=(), code=()))
     assert text.split("\n") == [
-        f"» {sentence}",
-        "",
         f"  Its story is long. «{sentence}» Trains still cross it.",
-        "  — PostgreSQL 15 Documentation · maintenance.html · passage 7  (#1, score 2.50)",
+        "  — PostgreSQL 15 Documentation · maintenance.html · passage 7  (#1)",
     ]
+
+
+def test_scores_are_not_shown_and_results_are_numbered_by_rank() -> None:
+    """BM25 scores are not the order results come in (the answer's judgment is): no scores at all."""
+    second = result("The tunnel opened in 1950.", "The tunnel opened in 1950.", section=(), code=())
+    text = console_text(Answer("When did it open?", True, 0.9, (result(), second)))
+    assert "score" not in text
+    assert text.index("(#1)") < text.index("(#2)")
+    assert console_more(Answer("When did it open?", True, 0.9, (result(), second))).endswith("passage 7  (#2)")

@@ -19,6 +19,7 @@ from bot.render import (
     TELEGRAM_LIMIT,
     answer_from_json,
     answer_json,
+    stored_json,
     context_html,
     cut,
     document_html,
@@ -467,7 +468,7 @@ def test_answer_survives_a_json_round_trip() -> None:
         ),
         note="The closest passages:",
     )
-    stored = json.loads(json.dumps(answer_json(original)))
+    stored = json.loads(json.dumps(stored_json(original)))
     assert answer_from_json(stored) == original
     assert reply_html(answer_from_json(stored)) == reply_html(original)
     assert stored["results"][2]["section"] == ["Packages", "Conffiles"]
@@ -475,7 +476,7 @@ def test_answer_survives_a_json_round_trip() -> None:
 
 
 def test_an_answer_stored_before_sections_and_code_still_loads() -> None:
-    stored = answer_json(answered(result()))
+    stored = stored_json(answered(result()))
     for kept in stored["results"]:
         del kept["section"], kept["code"]
     loaded = answer_from_json(stored)
@@ -489,7 +490,8 @@ def test_answer_json_has_the_documented_keys() -> None:
     keys = {"doc", "title", "passage", "text", "highlight", "score", "also_in", "header", "url", "section", "code"}
     assert set(data["results"][0]) == keys
     assert data["results"][0]["url"] == "https://example.org/"
-    assert data["results"][0]["passage"] == 0  # the ordinal, counted from 0 as stored
+    assert data["results"][0]["passage"] == 1  # the first passage, counted from 1 as replies show it
+    assert stored_json(answered(result()))["results"][0]["passage"] == 0  # kept as it always was
     assert data["results"][0]["section"] == ["Opening", "1932"]
     assert data["results"][0]["code"] == []
 
@@ -504,6 +506,7 @@ def test_the_readme_json_examples_show_the_keys_answer_json_writes() -> None:
     start, end = structured["code"][0]
     assert structured["text"][start:end].startswith("dpkg-query ")
     assert answer_from_json({**answer, "results": [structured]}).results[0].section == tuple(structured["section"])
+    assert "(from 1, as replies show it;" in " ".join(section.split())
 
 
 # --- where in a document: the section path ----------------------------------------------------

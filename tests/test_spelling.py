@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import math
+
 import pytest
 
 from bot import render
@@ -61,7 +63,7 @@ def test_the_answer_to_a_misspelt_question_says_what_it_searched(engine: Engine)
     assert render.console_text(answer).startswith("Showing results for “Who signed the Shusha declaration?”")
     assert "Showing results for <i>Who signed the Shusha declaration?</i>" in render.reply_html(answer)
     assert render.answer_json(answer)["corrected"] == answer.corrected
-    assert render.answer_from_json(render.answer_json(answer)) == answer
+    assert render.answer_from_json(render.stored_json(answer)) == answer
 
 
 def test_a_misspelt_question_finds_what_the_correct_one_finds(engine: Engine) -> None:
@@ -74,3 +76,16 @@ def test_a_correctly_spelt_answer_has_no_correction(engine: Engine) -> None:
     answer = engine.ask("When did Azerbaijan declare its independence?")
     assert answer.corrected == ""
     assert not render.console_text(answer).startswith("Showing")
+
+
+def test_word_counts_are_spellcheckers() -> None:
+    """english.zipf reads pyspellchecker's list itself (faster than loading it): the same figures."""
+    from spellchecker import SpellChecker
+
+    from bot import english
+
+    frequencies = SpellChecker(language="en", distance=1).word_frequency
+    for word in ("the", "a", "like", "people", "weather", "azerbaijan", "don't", "zzyzx-not-a-word", "aachen"):
+        count = frequencies.dictionary.get(word, 0)
+        expected = math.log10(count * 1e9 / frequencies.total_words) if count else None
+        assert english.zipf(word) == expected, word

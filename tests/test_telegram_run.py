@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import yaml
 from fake_bot_api import FakeBotApi
+from log_lines import logged
 from telegram_harness import ADMIN, ROOT, USER, running_bot, text_of, write_site
 
 from bot.config import load_config
@@ -67,7 +69,11 @@ async def test_citebot_run_polls_answers_and_stops_cleanly_on_ctrl_c(api: FakeBo
     assert "Questions served: 1\n" in text_of(stats)
     assert process.returncode == 0, stderr.decode()
     log = stderr.decode()
-    assert "ready as @citebot_test_bot" in log
+    assert re.search(
+        r"INFO bot.telegram_app: ready as @citebot_test_bot: \d+ documents, \d+ passages, 0 files skipped; index ready in \d+\.\d s",
+        log,
+    )
+    logged(log)  # every line with its time and level
     assert api.token.split(":")[1] not in log + stdout.decode()
     assert "Traceback" not in log
 
@@ -145,10 +151,11 @@ async def test_citebot_run_tells_a_bot_api_outage_in_a_few_lines(api: FakeBotApi
     log = stderr.decode()
     assert "1991" in text_of(reply)
     assert "Traceback" not in log
-    outage = [line for line in log.splitlines() if "getting updates" in line]
+    outage = [line for line in logged(log).splitlines() if "getting updates" in line]
     assert len(outage) == 2, log  # failed …; works again after …
-    assert outage[0].startswith("WARNING bot.bot_api: getting updates failed")
-    assert outage[1].startswith("INFO bot.bot_api: getting updates works again after")
+    assert outage[0].startswith("bot.bot_api: getting updates failed")
+    assert outage[1].startswith("bot.bot_api: getting updates works again after")
+    assert " WARNING bot.bot_api: getting updates failed" in log and " INFO bot.bot_api: getting updates works" in log
 
 
 async def test_citebot_run_in_webhook_mode_makes_a_secret_and_stops_on_sigterm(api: FakeBotApi, tmp_path: Path) -> None:
