@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.metadata
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+import py3langid
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from .text import ENGLISH
 
 AUTO = "auto"  # the `language` setting that detects each document's language
-DETECTOR_VERSION = f"py3langid/{importlib.metadata.version('py3langid')}"
+DETECTOR_VERSION = f"py3langid/{py3langid.__version__}"
 
 _SAMPLE_DOCUMENTS = 400
 _SAMPLE_MIN_SHARE = 0.01  # of the sampled documents a language must be found in, to be one of the corpus's

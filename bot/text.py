@@ -15,7 +15,6 @@ language, a question with its own. English is today's pipeline, unchanged.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 
 import Stemmer
 import stop_words
+from stop_words._version import version as stop_words_version
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
 _UNDECOMPOSABLE = str.maketrans(
@@ -57,7 +57,7 @@ STOPWORDS = frozenset(
 )  # the last lines: chat's contractions without the apostrophe, and its fillers
 
 STEMMER_VERSION = f"snowball/{Stemmer.version()}"
-STOPWORDS_VERSION = f"stop-words/{importlib.metadata.version('stop-words')}"
+STOPWORDS_VERSION = f"stop-words/{stop_words_version}"  # importlib.metadata would take longer than an answer
 
 ENGLISH = "en"
 # ISO 639-1 code → PyStemmer's Snowball algorithm, for those it has.
