@@ -20,7 +20,7 @@ from data_files import tmpfs
 
 from bot.cli import main
 from bot.config import TOKEN_ENV
-from bot.index import INDEX_FILE, load
+from bot.index_file import INDEX_FILE, load
 from bot.store import STORE_FILE, Store
 
 PROJECT = Path(__file__).resolve().parent.parent
