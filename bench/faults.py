@@ -62,7 +62,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fake_bot_api import FakeBotApi
 from telegram_harness import write_site
 
-from bot import index as index_files
+from bot import index_file as index_files
 from bot.config import load_config
 from bot.errors import IndexFileError
 from bot.evaluate import load_questions

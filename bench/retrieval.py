@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
 sys.path.insert(0, str(ROOT))
 
-from bot import aliases, corpus, index, language, pipeline  # noqa: E402
+from bot import aliases, corpus, index, index_build, index_file, language, pipeline  # noqa: E402
 from bot.answer import AnswerSettings, answer  # noqa: E402
 from bot.chunking import ChunkingSettings  # noqa: E402
 from bot.config import load_config  # noqa: E402
@@ -130,7 +130,7 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     languages = language.document_languages([document.text for document in documents])  # as reindex does
     spans, encoded = pipeline.chunk_and_encode(documents, ChunkingSettings(), search.aliases, languages)
-    built = index.assemble(
+    built = index_build.assemble(
         documents, spans, encoded, search, settings_fingerprint="bench", corpus_fingerprint="bench", languages=languages
     )
     build_seconds = time.perf_counter() - started
@@ -138,10 +138,10 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     del spans, encoded
     with tempfile.TemporaryDirectory() as folder:
-        saved = index.save(built, Path(folder))
+        saved = index_file.save(built, Path(folder))
         size_mb = saved.stat().st_size / 1e6
         started = time.perf_counter()
-        loaded = index.load(Path(folder))
+        loaded = index_file.load(Path(folder))
         load_seconds = time.perf_counter() - started
     del built
     queries = (SHARED / "queries.txt").read_text(encoding="utf-8").splitlines()

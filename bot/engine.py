@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import aliases, boilerplate, corpus, dialogue, index, language, pipeline
+from . import aliases, boilerplate, corpus, dialogue, index, index_build, index_file, language, pipeline
 from .answer import Answer, answer
 from .config import Config
 from .corpus import Skipped
@@ -145,7 +145,7 @@ class Engine:
 
     def _saved_index(self) -> index.Index | None:
         try:
-            return index.load(self.config.index)
+            return index_file.load(self.config.index)
         except IndexFileError:
             return None
 
@@ -159,7 +159,7 @@ class Engine:
         return replace(self.config.search, aliases=groups.indexed)
 
     def _fingerprint(self, search: SearchSettings) -> str:
-        return index.settings_fingerprint(self.config.chunking, search, self.config.reading, self.config.language)
+        return index_build.settings_fingerprint(self.config.chunking, search, self.config.reading, self.config.language)
 
     def _current_index(self) -> tuple[index.Index, aliases.AliasGroups]:
         files = corpus.list_corpus_files(self.config.corpus)
@@ -167,13 +167,13 @@ class Engine:
         search = self._search(groups)
         previous = None
         try:
-            saved = index.load(self.config.index)
+            saved = index_file.load(self.config.index)
         except IndexFileError as error:
             self._notify(f"{error}: building the index from {self.config.corpus}")
         else:
             if saved.settings_fingerprint != self._fingerprint(search):
                 self._notify(f"settings changed since the index was built (config or {aliases.ALIAS_FILE}): rebuilding")
-            elif saved.corpus_fingerprint != index.corpus_fingerprint(files):
+            elif saved.corpus_fingerprint != index_build.corpus_fingerprint(files):
                 self._notify("the corpus changed since the index was built: updating it")
                 previous = saved
             else:
@@ -230,12 +230,12 @@ class Engine:
         fresh_spans, fresh_encoded = pipeline.chunk_and_encode(
             documents, self.config.chunking, search.aliases, languages, progress=self._progress
         )
-        stamps = {file.doc_id: index.file_stamp(file) for file in files}
+        stamps = {file.doc_id: index_build.file_stamp(file) for file in files}
         fingerprints = {
             "settings_fingerprint": fingerprint,
-            "corpus_fingerprint": index.corpus_fingerprint(files),
+            "corpus_fingerprint": index_build.corpus_fingerprint(files),
         }
-        fresh = index.assemble(
+        fresh = index_build.assemble(
             documents,
             fresh_spans,
             fresh_encoded,
@@ -254,7 +254,7 @@ class Engine:
             (fresh, fresh_position[doc_id]) if doc_id in fresh_position else (previous, unchanged[doc_id])
             for doc_id in sorted([*fresh_position, *unchanged])
         ]
-        return index.combine(sources, search, skipped=skipped, **fingerprints), len(unchanged)
+        return index_build.combine(sources, search, skipped=skipped, **fingerprints), len(unchanged)
 
     def _unchanged(
         self, files: list[corpus.CorpusFile], previous: index.Index | None, fingerprint: str
@@ -267,13 +267,13 @@ class Engine:
         return {
             file.doc_id: positions[file.doc_id]
             for file in files
-            if file.doc_id in positions and stamps[positions[file.doc_id]] == index.file_stamp(file)
+            if file.doc_id in positions and stamps[positions[file.doc_id]] == index_build.file_stamp(file)
         }
 
     def _save(self, built: index.Index) -> str | None:
         """Save the index; why it could not be, or None."""
         try:
-            index.save(built, self.config.index)
+            index_file.save(built, self.config.index)
         except OSError as error:
             return f"could not save the index in {self.config.index} ({error.strerror or error})"
         return None

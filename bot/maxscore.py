@@ -1,11 +1,11 @@
-"""Exact BM25 top k over a large index, compiled: the search of `Index.search` past a million postings.
+"""Exact BM25 top k over a large index, compiled: the search of bot.index_search past a million postings.
 
 Document at a time over the query terms' postings (each sorted by passage), with MaxScore: terms
 are ordered by the most each can add; once the k-th best score so far exceeds what the weakest
 terms could add together, those terms only lift passages found through the others, and are looked
 up for them by galloping forward, never walked. numba compiles it once per machine (cached beside
 this file); importing numba and loading the compiled code take a few tenths of a second, which a
-small index's searches would never win back, so `index` imports this module only for a large one.
+small index's searches would never win back, so `index_search` imports this module only for a large one.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ from .config import TOKEN_ENV, Config, TelegramSettings
 from .engine import BuildReport, Engine, Notify
 from .errors import DocumentError, UserError
 from .examples import example_questions
-from .index import INDEX_FILE
+from .index_file import INDEX_FILE
 from .memory import Conversations
 from .metrics import Metrics, MonitoringServer
 from .redact import hide_in_logs, redact

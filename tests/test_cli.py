@@ -22,7 +22,7 @@ from log_lines import logged
 
 from bot.cli import main
 from bot.config import TOKEN_ENV
-from bot.index import INDEX_FILE, load
+from bot.index_file import INDEX_FILE, load
 from bot.store import STORE_FILE, Store
 
 PROJECT = Path(__file__).resolve().parent.parent

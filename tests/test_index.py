@@ -16,22 +16,15 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot import index as index_module
+from bot import index_file, index_format, index_search
 from bot.chunking import ChunkingSettings, chunk
 from bot.config import Config
 from bot.corpus import Document, ReadingLimits, Skipped, list_corpus_files, load_corpus
 from bot.engine import Engine
 from bot.errors import IndexFileError
-from bot.index import (
-    INDEX_FILE,
-    Index,
-    SearchSettings,
-    build,
-    corpus_fingerprint,
-    load,
-    save,
-    settings_fingerprint,
-)
+from bot.index import Index, SearchSettings
+from bot.index_build import build, corpus_fingerprint, settings_fingerprint
+from bot.index_file import INDEX_FILE, load, save
 from bot.pipeline import passage_tokens
 from bot.text import AliasGroup, Analyzer
 
@@ -148,15 +141,15 @@ def test_without_numba_a_large_index_searches_with_numpy(
     built, analyzer = build_index(documents)
     query = queries(built, analyzer)[0]
     expected = built.search(query, 5)
-    monkeypatch.setattr(index_module, "COMPILED_SEARCH_MIN_POSTINGS", 0)
+    monkeypatch.setattr(index_search, "COMPILED_SEARCH_MIN_POSTINGS", 0)
     monkeypatch.setitem(sys.modules, "numba", None)  # what an import of a missing package finds
     monkeypatch.delitem(sys.modules, "bot.maxscore", raising=False)
-    index_module._compiled_top_k.cache_clear()
+    index_search._compiled_top_k.cache_clear()
     try:
         assert built.search(query, 5) == expected
         assert "compiled search unavailable" in caplog.text
     finally:
-        index_module._compiled_top_k.cache_clear()
+        index_search._compiled_top_k.cache_clear()
 
 
 def test_idf_equals_rank_bm25_including_the_epsilon_floor(documents: list[Document]) -> None:
@@ -215,7 +208,7 @@ def expected_ranking(scores: np.ndarray, token_sets: list[set[str]], query: list
 @pytest.fixture(params=["numpy", "compiled"])
 def either_search(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run a search test both ways: with numpy (small indexes) and compiled (bot.maxscore, large ones)."""
-    monkeypatch.setattr(index_module, "COMPILED_SEARCH_MIN_POSTINGS", 0 if request.param == "compiled" else 1 << 62)
+    monkeypatch.setattr(index_search, "COMPILED_SEARCH_MIN_POSTINGS", 0 if request.param == "compiled" else 1 << 62)
 
 
 @pytest.mark.usefixtures("either_search")
@@ -364,7 +357,7 @@ def test_saved_index_is_a_plain_npz_without_pickles(tmp_path: Path) -> None:
         assert "header" in arrays.files
         header = json.loads(arrays["header"].tobytes().decode("utf-8"))
         assert all(arrays[name].dtype != object for name in arrays.files)
-    assert header["format"] == index_module.INDEX_FORMAT
+    assert header["format"] == index_format.INDEX_FORMAT
 
 
 def test_an_npz_holding_a_pickle_is_refused_not_unpickled(tmp_path: Path) -> None:
@@ -442,7 +435,7 @@ def test_a_temporary_file_being_written_is_left_alone(tmp_path: Path) -> None:
     )
     try:
         assert writer.stdout is not None and writer.stdout.readline() == "locked\n"
-        handle, here = index_module._locked_temporary(folder)  # as a reindex thread of this process holds it
+        handle, here = index_file._locked_temporary(folder)  # as a reindex thread of this process holds it
         try:
             (folder / ".citebot-index-k1ll3d00.tmp").write_bytes(bytes(1000))
             load(folder)
@@ -463,7 +456,7 @@ def test_a_temporary_file_removed_before_its_writer_locked_it_is_made_again(
     and remove it; the writer sees that once it holds the lock, and starts a new one."""
     folder = tmp_path / "index"
     built, _ = small_index(tmp_path)
-    lock = index_module.fcntl.flock
+    lock = index_file.fcntl.flock
     removed = []
 
     def cleaned_up_first(handle: int, operation: int) -> None:
@@ -472,7 +465,7 @@ def test_a_temporary_file_removed_before_its_writer_locked_it_is_made_again(
             removed[0].unlink()
         lock(handle, operation)
 
-    monkeypatch.setattr(index_module.fcntl, "flock", cleaned_up_first)
+    monkeypatch.setattr(index_file.fcntl, "flock", cleaned_up_first)
     folder.mkdir()
     save(built, folder)
     assert removed and removed[0].parent == folder
@@ -554,8 +547,8 @@ def test_load_of_a_file_with_flipped_bytes(tmp_path: Path, offset: float) -> Non
 
 def test_load_of_another_format_number_names_both(tmp_path: Path) -> None:
     path = saved(tmp_path)
-    rewrite(path, change_header=lambda h: {**h, "format": index_module.INDEX_FORMAT + 1})
-    with pytest.raises(IndexFileError, match=f"format {index_module.INDEX_FORMAT + 1}"):
+    rewrite(path, change_header=lambda h: {**h, "format": index_format.INDEX_FORMAT + 1})
+    with pytest.raises(IndexFileError, match=f"format {index_format.INDEX_FORMAT + 1}"):
         load(path.parent)
 
 
@@ -888,7 +881,7 @@ def test_search_that_stops_reading_common_postings_early_still_finds_the_exact_t
 
 @pytest.mark.parametrize("strings", [["a", "", "bc", "def"], ["Şuşa", "", "Baku", "Türkiye"], []])
 def test_stored_strings_iterate_as_they_index(strings: list[str]) -> None:
-    stored = index_module._StoredStrings(*index_module._pack(strings))
+    stored = index_format.StoredStrings(*index_format.pack(strings))
     assert list(stored) == [stored[i] for i in range(len(strings))] == strings
 
 
@@ -926,4 +919,4 @@ def test_an_index_written_by_np_savez_loads_too(tmp_path: Path) -> None:
 @pytest.mark.parametrize("values", [[], [5], [3, 1, 3, 2, 1], list(range(100, 0, -7)) * 3])
 def test_distinct_is_np_unique(values: list[int]) -> None:
     array = np.array(values, dtype=np.int32)
-    np.testing.assert_array_equal(index_module._distinct(array), np.unique(array))
+    np.testing.assert_array_equal(index_search._distinct(array), np.unique(array))

@@ -12,7 +12,7 @@ from bot import language
 from bot.config import load_config
 from bot.engine import Engine
 from bot.errors import ConfigError
-from bot.index import load, save
+from bot.index_file import load, save
 from bot.spelling import correct, has_dictionary
 from bot.text import Analyzer, fold_letters, sentence_spans, stopwords, words
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import index as index_module
+from bot import index_build as index_module
 from bot import language_data
 from bot.answer import Answer, AnswerSettings, Result, answer
 from bot.chunking import ChunkingSettings, chunk

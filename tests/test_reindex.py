@@ -13,7 +13,7 @@ import pytest
 from bot.cli import main
 from bot.config import load_config
 from bot.engine import Engine
-from bot.index import INDEX_FILE, load
+from bot.index_file import INDEX_FILE, load
 from bot.pipeline import PARALLEL_MIN_CHARS
 from bot.text import Analyzer
 
@@ -196,7 +196,8 @@ def test_an_index_that_cannot_be_saved_is_reported_and_answers_from_memory(site:
 # Runs `citebot reindex` in a process of its own that kills itself (SIGKILL, as kill -9) at one point.
 KILLED_AT = """
 import os, signal, sys
-from bot import cli, corpus, index
+from bot import cli, corpus
+from bot import index_file as index
 
 def killed_at(call, function):
     calls = []

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import index as index_module
+from bot import index_build as index_module
 from bot.answer import AnswerSettings, answer
 from bot.chunking import ChunkingSettings, chunk
 from bot.corpus import Document
