@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import english, language_data, spelling, word_forms
+from . import language_data, spelling, word_forms
 from .chunking import PROSE, Passage, units_between
 from .index import Hit, Index
 from .question import AnswerKind, Question, analyse
@@ -181,7 +181,6 @@ def prepare(index: Index) -> None:
     """Make the word lists that answering may need of an index now, rather than on a question that needs them."""
     spelling.prepare(index)
     word_forms.prepare(index)
-    english.prepare()
 
 
 def _first_mentions(question: Question, index: Index) -> frozenset[int]:

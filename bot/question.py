@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from . import english, language_data, spelling, word_forms
+from . import everyday, language_data, spelling, word_forms
 from .index import Index
 from .language_data import Evidence, Language
 from .spelling import Correction
@@ -33,7 +33,7 @@ class Weighing:
 
     context: float = 0.5  # a follow-up's words from earlier turns, relative to its own
     category: float = 0.1  # the word naming the kind of answer asked for ("which cities", "how long")
-    # An unknown word more common in everyday English than this (zipf: log10 per billion words;
+    # An unknown word more common in everyday use than this (zipf: log10 per billion words;
     # "famous" 4.7, "forward" 4.8, "keep" 6.0) weighs 10**-slope less per zipf above it, down to floor.
     everyday_zipf: float = 4.7
     everyday_slope: float = 2.0
@@ -164,10 +164,9 @@ def analyse(
         searched = defined
     query = terms_of(searched, index, analyzer)
     earlier = [term for term in dict.fromkeys(terms_of(context, index, analyzer)) if term not in query]
-    # how common a word is in everyday use is known of English only (english.py)
-    everyday = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing) if data.code == "en" else {}
-    weights = _term_weights(query, index, everyday) | {  # squared IDFs: half the IDF is a quarter of the weight
-        term: weight * weighing.context**2 for term, weight in _term_weights(earlier, index, everyday).items()
+    usual = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing)
+    weights = _term_weights(query, index, usual) | {  # squared IDFs: half the IDF is a quarter of the weight
+        term: weight * weighing.context**2 for term, weight in _term_weights(earlier, index, usual).items()
     }
     for term in weights.keys() & terms_of(_asked_kind(searched, data), index, analyzer):
         weights[term] *= weighing.category
@@ -222,8 +221,8 @@ def _everyday_factors(text: str, index: Index, analyzer: Analyzer, weighing: Wei
     ("like", "one", "people") is that whether or not the documents happen to use it: in a small
     corpus one use makes it look rare."""
     factors: dict[str, float] = {}
-    for word in dict.fromkeys(words(text)):
-        frequency = english.zipf(word)
+    for word in dict.fromkeys(words(text, analyzer.language)):
+        frequency = everyday.zipf(word, analyzer.language)
         if frequency is None or frequency <= weighing.everyday_zipf:
             continue
         factor = max(10 ** (-weighing.everyday_slope * (frequency - weighing.everyday_zipf)), weighing.everyday_floor)

@@ -3,7 +3,7 @@
 Only words that would otherwise find nothing, and that are not English words either, are
 touched: a correct question is never rewritten, and a real word the documents lack ("rate",
 "football") is left to find nothing rather than turned into one they have ("date"). The English
-words are pyspellchecker's (see english); the corrections come from the corpus alone. The
+words are pyspellchecker's (see everyday); the corrections come from the corpus alone. The
 nearest word is the one fewest edits away (rapidfuzz's optimal string alignment distance: a letter
 added, dropped, changed, or two swapped — "debain" — is one edit; at most 1 edit for words up to 7
 letters and 2 beyond, of words of five letters or more, keeping the first letter: a slip of the
@@ -23,14 +23,10 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
-import functools
-import importlib.resources
-
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from spellchecker import SpellChecker
 
-from . import english
+from . import everyday
 from .index import Index
 from .text import ENGLISH, Analyzer, fold, fold_letters, stopwords, words
 
@@ -93,30 +89,17 @@ def prepare(index: Index) -> None:
     for language in index.languages:
         if has_dictionary(language):
             _words_of(index, language)
-    english.prepare()
+            everyday.prepare(language)
 
 
 def has_dictionary(language: str) -> bool:
     """Whether pyspellchecker has a dictionary of the language, and so its questions are corrected."""
-    return (
-        language == ENGLISH
-        or importlib.resources.files("spellchecker").joinpath(f"resources/{language}.json.gz").is_file()
-    )
+    return everyday.has_list(language)
 
 
 def _is_word(written: str, folded: str, language: str) -> bool:
     """Whether the word is one of the language's, as written or accents aside."""
-    if language == ENGLISH:
-        return english.is_word(folded)
-    dictionary, folded_words = _dictionary(language)
-    return bool(dictionary.known([written.casefold()])) or folded in folded_words
-
-
-@functools.cache
-def _dictionary(language: str) -> tuple[SpellChecker, frozenset[str]]:
-    """pyspellchecker's dictionary of a language, and its words folded (accents aside), loaded once."""
-    dictionary = SpellChecker(language=language, distance=1)
-    return dictionary, frozenset(fold_letters(word) for word in dictionary.word_frequency.dictionary)
+    return everyday.is_word(folded if language == ENGLISH else written, language)
 
 
 def _misspelt_stopword(word: str, language: str) -> bool:

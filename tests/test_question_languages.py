@@ -15,7 +15,7 @@ from bot.chunking import ChunkingSettings, chunk
 from bot.corpus import Document
 from bot.dialogue import Turn, next_turn, read
 from bot.index import SearchSettings
-from bot.question import expected_kind, kinds
+from bot.question import analyse, expected_kind, kinds
 from bot.text import Analyzer
 
 LANGUAGES = ("en", "de", "ru", "fr", "es", "tr", "zh")
@@ -338,3 +338,22 @@ def test_in_an_unknown_language_the_sentence_holding_most_of_the_question_answer
     for language in ("xx", "en"):
         reply = answer("Wann wurde der Leuchtturm gebaut?", lighthouse, ANALYZER, AnswerSettings(), language=language)
         assert reply.results[0].highlight == "Der Leuchtturm wurde von der Ingenieurin Odile Marchetti gebaut."
+
+
+def test_a_german_everyday_word_the_documents_lack_weighs_little_as_an_english_one_does() -> None:
+    """ "eigentlich" is how the question is put, not what it asks about; "Zeppelin" is a subject the
+    documents lack. Their weights are told apart by German's everyday words, as English's are."""
+    german = Analyzer((), "de")
+    documents = [Document(doc_id="leuchtturm.txt", title="Leuchtturm", text=LIGHTHOUSE, path=Path("leuchtturm.txt"))]
+    index = index_module.build(
+        documents,
+        [chunk(d.doc_id, d.text, ChunkingSettings()) for d in documents],
+        german,
+        SearchSettings(),
+        settings_fingerprint="test",
+        corpus_fingerprint="test",
+    )
+    asked = analyse("Wann wurde der Zeppelin eigentlich gebaut?", index, german, language="de")
+    (everyday_term,) = german.tokens("eigentlich")
+    (subject_term,) = german.tokens("Zeppelin")
+    assert asked.weights[everyday_term] < asked.weights[subject_term] / 10

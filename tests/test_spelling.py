@@ -79,13 +79,20 @@ def test_a_correctly_spelt_answer_has_no_correction(engine: Engine) -> None:
 
 
 def test_word_counts_are_spellcheckers() -> None:
-    """english.zipf reads pyspellchecker's list itself (faster than loading it): the same figures."""
+    """everyday.zipf reads pyspellchecker's lists itself (faster than loading them): the same figures."""
     from spellchecker import SpellChecker
 
-    from bot import english
+    from bot import everyday
 
     frequencies = SpellChecker(language="en", distance=1).word_frequency
     for word in ("the", "a", "like", "people", "weather", "azerbaijan", "don't", "zzyzx-not-a-word", "aachen"):
         count = frequencies.dictionary.get(word, 0)
         expected = math.log10(count * 1e9 / frequencies.total_words) if count else None
-        assert english.zipf(word) == expected, word
+        assert everyday.zipf(word) == expected, word
+    german = SpellChecker(language="de", distance=1).word_frequency
+    for word in ("und", "nicht", "paket", "zzyzx"):
+        count = german.dictionary.get(word, 0)
+        expected = math.log10(count * 1e9 / german.total_words) if count else None
+        assert everyday.zipf(word, "de") == expected, word
+    assert everyday.zipf("fur", "de") > everyday.zipf("paket", "de")  # "für", folded as German questions are
+    assert everyday.zipf("the", "ja") is None  # no list of Japanese
