@@ -182,6 +182,11 @@ _CJK = re.compile(f"[{_HAN}{_HIRAGANA}{_KATAKANA}]")
 _SCRIPT_RUN = re.compile(f"([{_HAN}]+)|([{_HIRAGANA}]+)|([{_KATAKANA}]+)|([^{_HAN}{_HIRAGANA}{_KATAKANA}]+)")
 
 
+def written_without_spaces(term: str) -> bool:
+    """Whether a term is of Chinese or Japanese (a character pair, a katakana word: see `_cjk_terms`)."""
+    return _CJK.search(term) is not None
+
+
 def _cjk_terms(word: str) -> Iterable[str]:
     """A word with Chinese or Japanese characters as search terms. No dictionary cuts these
     languages into words as well as overlapping character pairs serve BM25 (most words are two

@@ -357,3 +357,36 @@ def test_a_german_everyday_word_the_documents_lack_weighs_little_as_an_english_o
     (everyday_term,) = german.tokens("eigentlich")
     (subject_term,) = german.tokens("Zeppelin")
     assert asked.weights[everyday_term] < asked.weights[subject_term] / 10
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "points"),
+    [
+        ("zh", "（另请参见第 7.8 节 “什么是虚拟软件包？”", True),
+        ("zh", "请参见第 4.1 节。", True),
+        ("zh", "虚拟软件包是一个通用的名称，适合称呼一组软件包中的任意一个。", False),
+        ("de", "Siehe dazu den Abschnitt über Pakete.", True),
+        ("de", "Debian wurde 1993 gegründet.", False),
+    ],
+)
+def test_a_sentence_that_only_points_elsewhere_is_told(language: str, sentence: str, points: bool) -> None:
+    assert (language_data.of(language).sentences.pointer.match(sentence) is not None) is points
+
+
+def test_a_chinese_pair_the_documents_never_use_weighs_little() -> None:
+    """ "具是" and "是哪" straddle two words of "工具是哪个": not what the question asks about."""
+    chinese = Analyzer((), "zh")
+    text = "软件包工具\n\ndpkg 是最常用的软件包工具。"
+    documents = [Document(doc_id="tools.txt", title="工具", text=text, path=Path("tools.txt"))]
+    index = index_module.build(
+        documents,
+        [chunk(d.doc_id, d.text, ChunkingSettings()) for d in documents],
+        chinese,
+        SearchSettings(),
+        settings_fingerprint="test",
+        corpus_fingerprint="test",
+    )
+    asked = analyse("常用的 dselect 软件包工具是哪个？", index, chinese, language="zh")
+    pairs = [term for term in asked.weights if term not in index.term_ids and term != "dselect"]
+    assert pairs  # a Latin word the documents lack keeps its weight, a pair does not
+    assert all(asked.weights[term] < asked.weights["dselect"] / 5 for term in pairs)
