@@ -51,10 +51,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fake_bot_api import FakeBotApi  # noqa: E402
 from telegram_harness import write_site  # noqa: E402
 
+from bot.bot_api import PatientRateLimiter  # noqa: E402
 from bot.config import Config, load_config  # noqa: E402
 from bot.evaluate import load_questions  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.telegram_app import RETRY_AFTER_RETRIES, PatientRateLimiter, build_application, serving_engine  # noqa: E402
+from bot.telegram_bot.wiring import RETRY_AFTER_RETRIES, build_application, serving_engine  # noqa: E402
 
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.yaml"
 OWN_QUESTIONS = ROOT / "tests" / "data" / "own_questions.yaml"

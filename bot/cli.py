@@ -159,9 +159,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if not config.telegram.token:
         log.warning(f"no Telegram token configured (telegram.token or {TOKEN_ENV}): starting the console chat")
         return _chat(args, config)
-    from . import telegram_app  # the Telegram stack takes longer to import than `ask` takes to answer
+    from .telegram_bot import wiring  # the Telegram stack takes longer to import than `ask` takes to answer
 
-    return telegram_app.run(config, _notice)
+    return wiring.run(config, _notice)
 
 
 def _reindex(args: argparse.Namespace, config: Config) -> int:

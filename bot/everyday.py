@@ -20,7 +20,7 @@ from pathlib import Path
 import spellchecker
 from spellchecker import SpellChecker
 
-from .text import ENGLISH, fold_letters
+from .folding import ENGLISH, fold_letters
 
 _LISTS = Path(spellchecker.__file__).parent / "resources"  # where SpellChecker reads them
 

@@ -16,7 +16,6 @@ import functools
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +27,9 @@ from .index_format import MARK_COLUMNS, StoredStrings, check, vocabulary_terms
 from .index_search import Postings
 from .structure import Mark
 from .text import AliasGroup
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 _DECODED_TEXTS = 256  # document texts of a loaded index kept decoded, for passages asked for again
 

@@ -31,7 +31,7 @@ REINDEX_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 18
 
 
 class Metrics:
-    """The bot's health and its Prometheus metrics, fed by telegram_app and bot_api."""
+    """The bot's health and its Prometheus metrics, fed by bot/telegram_bot and bot_api."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()

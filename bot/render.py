@@ -593,6 +593,32 @@ def _joined(parts: Sequence[tuple[bool, str]]) -> str:
     return html
 
 
+def inline_title(result: Result) -> str:
+    """An inline result's title in the list a user picks from: the answering sentence, on one line."""
+    return cut(" ".join(result.highlight.split()), 100)
+
+
+def inline_description(result: Result, answered: bool, tr: Translator = ENGLISH) -> str:
+    """An inline result's line under its title: where it comes from, and whether it only comes closest."""
+    closest = "" if answered else tr.gettext("closest passage") + " · "
+    return f"{closest}{cited_place(result)} · {passage_label(result, tr)}"
+
+
+def inline_html(question: str, result: Result, tr: Translator = ENGLISH) -> str:
+    """An inline article's message: the question, then the cited passage and its source, cut
+    until it fits Telegram's limit (a source that names many documents can be long); at worst the
+    answering sentence and the title alone."""
+    for budget in (EXCERPT_CHARS, 300, 150):
+        text = f"<i>{escape(cut(question, budget))}</i>\n\n{result_html(result, budget, tr)}"
+        if len(text) <= TELEGRAM_LIMIT:
+            return text
+    budget = 250  # three texts of this, even escaped (× 5), stay under the limit
+    return (
+        f"<i>{escape(cut(question, budget))}</i>\n\n<b>{escape(cut(result.highlight, budget))}</b>"
+        f"\n— {escape(cut(result.title, budget))}"
+    )
+
+
 def document_html(document: DocumentInfo, file_size: int | None, tr: Translator = ENGLISH) -> str:
     """What /sources and the Source button say about a document."""
     title = escape(cut(document.title, _TITLE_CHARS))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,11 +23,8 @@ import Stemmer
 import stop_words
 from stop_words._version import version as stop_words_version
 
-# Letters that Unicode does not decompose into a base letter plus an accent.
-_UNDECOMPOSABLE = str.maketrans(
-    {"ı": "i", "ə": "e", "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
-)
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+from . import compounds
+from .folding import ENGLISH, fold, fold_letters
 
 # Wikipedia-style reference markers: [12], [note 3], [citation needed].
 REFERENCE_MARKER = re.compile(r"\[(?:\d+|note \d+|[a-z]|citation needed)\]", re.IGNORECASE)
@@ -59,7 +55,6 @@ STOPWORDS = frozenset(
 STEMMER_VERSION = f"snowball/{Stemmer.version()}"
 STOPWORDS_VERSION = f"stop-words/{stop_words_version}"  # importlib.metadata would take longer than an answer
 
-ENGLISH = "en"
 # ISO 639-1 code → PyStemmer's Snowball algorithm, for those it has.
 _SNOWBALL = {
     code: name
@@ -102,31 +97,6 @@ _SNOWBALL = {
     if name in Stemmer.algorithms()
 }
 _STOPWORD_CODES = {"no": "nb", "nn": "nb"}  # the stop-words package files Norwegian under "nb"
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form of text: 'Şuşa' and 'SUSA' both become 'susa'."""
-    if text.isascii():  # the common case, where normalizing and folding accents change nothing
-        return text.lower().translate(_APOSTROPHES)
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-# Accents on Latin letters; the marks of other scripts are part of their letters (Russian "й",
-# Japanese "が") and stay.
-_LATIN_ACCENTS = re.compile(r"(?<=[A-Za-z])[\u0300-\u036f]+")
-_OTHER_LETTERS = str.maketrans({"ё": "е"})  # Russian is mostly written without the dots of "ё"
-
-
-def fold_letters(text: str) -> str:
-    """`fold` for any language: case and the accents of Latin letters folded, the marks that are
-    part of other scripts' letters kept ("Шрифт" → "шрифт", "Schrift" and "Schrïft" → "schrift")."""
-    if text.isascii():
-        return text.lower().translate(_APOSTROPHES)
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES).translate(_UNDECOMPOSABLE)
-    decomposed = _LATIN_ACCENTS.sub("", unicodedata.normalize("NFKD", text))
-    return unicodedata.normalize("NFC", decomposed).translate(_OTHER_LETTERS)
 
 
 def words(text: str, language: str = ENGLISH) -> list[str]:
@@ -382,6 +352,8 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         self._stopwords = stopwords(language)
         self._stem_cache: dict[str, str] = {}
+        self._compounding = language in compounds.COMPOUNDING
+        self._parts_cache: dict[str, tuple[str, ...]] = {}
         # English questions name nations by their adjective ("Turkish cities"); DEMONYMS is English.
         self._nations = (
             {self._plain_stem(adjective): self._plain_stem(name) for adjective, name in DEMONYMS.items()}
@@ -401,7 +373,18 @@ class Analyzer:
 
     def _stems(self, folded_words: Iterable[str]) -> list[str]:
         cache, stopwords = self._stem_cache, self._stopwords
+        if self._compounding:
+            return [stem for word in folded_words if word not in stopwords for stem in self._with_parts(word)]
         return [cache.get(word) or self._stem(word) for word in folded_words if word not in stopwords]
+
+    def _with_parts(self, word: str) -> tuple[str, ...]:
+        """A word's stem, and if it is a compound, its parts' (see `compounds`)."""
+        stems = self._parts_cache.get(word)
+        if stems is None:
+            parts = [part for part in compounds.parts(word, self.language) if part not in self._stopwords]
+            stems = (self._stem_cache.get(word) or self._stem(word), *map(self._plain_stem, parts))
+            self._parts_cache[word] = stems
+        return stems
 
     def _stem(self, word: str) -> str:
         stem = self._plain_stem(word)

@@ -23,7 +23,7 @@ from telegram.ext import Application
 from bot.config import Config, load_config
 from bot.engine import Engine
 from bot.store import STORE_FILE, Store
-from bot.telegram_app import build_application, polling_arguments, serving_engine
+from bot.telegram_bot.wiring import build_application, polling_arguments, serving_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 7

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import language
+from bot import compounds, language
 from bot.config import load_config
 from bot.engine import Engine
 from bot.errors import ConfigError
@@ -251,3 +251,26 @@ def test_a_bad_language_setting_names_the_key(tmp_path: Path, value: str) -> Non
     config_file.write_text(f"language: '{value}'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="^language: must be auto or a language code"):
         load_config(config_file, {})
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("logdatei", ("log", "datei")),
+        ("paketverwaltungswerkzeug", ("paket", "verwaltung", "werkzeug")),
+        ("sicherheitsupdates", ("sicherheit", "updates")),  # a linking "s"
+        ("konsolenschriftart", ("konsolen", "schriftart")),
+        ("paket", ()),  # too short to be a compound
+        ("zyxwvutsrq", ()),  # no everyday words in it
+    ],
+)
+def test_a_german_compound_is_parted_into_its_everyday_words(word: str, expected: tuple[str, ...]) -> None:
+    assert compounds.parts(word, "de") == expected
+
+
+def test_a_compound_is_searched_as_itself_and_its_parts_in_german_only() -> None:
+    german = Analyzer((), "de")
+    assert german.tokens("Logdatei") == ["logdatei", "log", "datei"]
+    assert set(german.tokens("Datei")) <= set(german.tokens("die Logdatei von dpkg"))
+    assert Analyzer((), "fr").tokens("paquetlogiciel") == ["paquetlogiciel"]
+    assert Analyzer().tokens("Logdatei") == ["logdatei"]

@@ -13,8 +13,8 @@ import yaml
 from fake_bot_api import FakeBotApi
 from telegram_harness import ADMIN, ROOT, USER, RunningBot, buttons_of, running_bot, text_of, write_site
 
-from bot import telegram_app
 from bot.evaluate import normalize
+from bot.telegram_bot import asking
 
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev.yaml"
 OWN_QUESTIONS = ROOT / "tests" / "data" / "own_questions.yaml"
@@ -92,7 +92,7 @@ async def test_typing_is_shown_while_a_slow_answer_is_worked_out(api: FakeBotApi
 async def test_on_a_large_index_answers_are_worked_out_in_a_thread(
     api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typing_delay: float
 ) -> None:
-    monkeypatch.setattr(telegram_app, "INLINE_ASK_PASSAGES", 0)  # the shipped corpus counts as large
+    monkeypatch.setattr(asking, "INLINE_ASK_PASSAGES", 0)  # the shipped corpus counts as large
     async with running_bot(write_site(tmp_path, api, typing_delay=typing_delay), api):
         _, reply = await ask(api, "When did Azerbaijan declare its independence?")
     assert "1991" in bold(text_of(reply))
@@ -321,7 +321,7 @@ async def test_unknown_command_points_to_help(bot: RunningBot) -> None:
 async def test_admin_commands_are_refused_to_others_and_logged(
     bot: RunningBot, command: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.telegram_app"):
+    with caplog.at_level(logging.WARNING, logger="bot.telegram_bot.access"):
         bot.api.command(command)
         reply = await bot.api.wait_for("sendMessage", chat_id=USER)
     assert "only the bot's admins" in text_of(reply)

@@ -26,13 +26,13 @@ from telegram.error import TelegramError
 from telegram_harness import ADMIN, USER, buttons_of, running_bot, text_of, write_site
 
 from bot import store as store_module
-from bot import telegram_app
 from bot.bot_api import GATHER, Outage, Undelivered, UpdatesRequest
 from bot.config import load_config
 from bot.engine import Engine
 from bot.errors import ConfigError, UserError
 from bot.store import STORE_FILE, Store
-from bot.telegram_app import build_application
+from bot.telegram_bot import life_cycle
+from bot.telegram_bot.wiring import build_application
 from bot.webhook import MAX_BODY, WebhookServer
 
 QUESTION = "When did Azerbaijan declare its independence?"
@@ -651,8 +651,8 @@ def test_config_example_documents_the_reliability_keys() -> None:
 async def test_the_store_is_pruned_in_the_background_soon_after_start_and_then_regularly(
     api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(telegram_app, "PRUNE_FIRST", 0.3)
-    monkeypatch.setattr(telegram_app, "PRUNE_EVERY", 0.3)
+    monkeypatch.setattr(life_cycle, "PRUNE_FIRST", 0.3)
+    monkeypatch.setattr(life_cycle, "PRUNE_EVERY", 0.3)
     config_path = write_site(tmp_path, api)
     data = tmp_path / "data"
 

@@ -22,7 +22,7 @@ from telegram_harness import ADMIN, ROOT, USER, running_bot, text_of, write_site
 from bot.config import load_config
 from bot.engine import Engine
 from bot.store import STORE_FILE, Store
-from bot.telegram_app import build_application
+from bot.telegram_bot.wiring import build_application
 from bot.webhook import WebhookServer
 
 QUESTION = "When did Azerbaijan declare its independence?"
@@ -70,7 +70,7 @@ async def test_citebot_run_polls_answers_and_stops_cleanly_on_ctrl_c(api: FakeBo
     assert process.returncode == 0, stderr.decode()
     log = stderr.decode()
     assert re.search(
-        r"INFO bot.telegram_app: ready as @citebot_test_bot: \d+ documents, \d+ passages, 0 files skipped; index ready in \d+\.\d s",
+        r"INFO bot.telegram_bot.life_cycle: ready as @citebot_test_bot: \d+ documents, \d+ passages, 0 files skipped; index ready in \d+\.\d s",
         log,
     )
     logged(log)  # every line with its time and level
