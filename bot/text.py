@@ -333,8 +333,26 @@ def stopwords(language: str) -> frozenset[str]:
     try:
         listed = stop_words.get_stop_words(_STOPWORD_CODES.get(language, language), cache=False)
     except stop_words.StopWordError:
-        return frozenset()
+        listed = []
+    listed = [*listed, *_CHAT_WORDS.get(language, "").split()]
     return frozenset(word for entry in listed for word in words(entry, language))
+
+
+# What chat adds to a language's stopwords, as English's last lines do: contractions ("nen" for
+# "einen"), fillers and greetings. They name nothing, and a question's rare words weigh most.
+_CHAT_WORDS = {
+    "de": """
+        n ne nen nem ner nes hab habs hätt gibts gehts isses is nich nix ned net jo jup nö ok okay
+        hallo hi hey moin servus danke thx bitte mal halt eben eigentlich echt irgendwie grad
+        kannste willste haste biste weisste machste sone son ja nein doch wohl
+    """,
+    "fr": "stp svp slt salut bonjour merci bcp pk pcq jsp jsuis chui ya y'a ok okay ben bah genre svp",
+    "es": "porfa xfa pls ok vale hola gracias oye pues bueno tío q xq pq",
+    "ru": "плз пжл пожалуйста спасибо ок окей привет чё че шо щас типа вообще короче блин ну вот плиз",
+    "it": "ciao grazie ok okay tipo cioè boh allora",
+    "pt": "oi olá obrigado obrigada ok pfv vc tb né",
+    "nl": "hoi hallo dank bedankt ok oké effe even gewoon eigenlijk hè",
+}
 
 
 def has_stemmer(language: str) -> bool:

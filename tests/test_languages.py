@@ -274,3 +274,12 @@ def test_a_compound_is_searched_as_itself_and_its_parts_in_german_only() -> None
     assert set(german.tokens("Datei")) <= set(german.tokens("die Logdatei von dpkg"))
     assert Analyzer((), "fr").tokens("paquetlogiciel") == ["paquetlogiciel"]
     assert Analyzer().tokens("Logdatei") == ["logdatei"]
+
+
+def test_chat_contractions_and_fillers_are_stopwords_as_in_english() -> None:
+    """ "nen" is "einen" as typed in a chat: it names nothing, and unlisted it would weigh most."""
+    assert Analyzer((), "de").tokens("welche tools gibts, um nen eigenen kernel zu bauen") == Analyzer((), "de").tokens(
+        "welche tools, um einen eigenen kernel zu bauen"
+    )
+    assert {"nen", "nem", "gibts"} <= stopwords("de")
+    assert "щас" in stopwords("ru") and "stp" in stopwords("fr")
