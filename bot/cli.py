@@ -20,13 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import evaluate, feedback, logs, render, translations
+from . import feedback, logs, render, translations
 from .answer import Answer
 from .config import TOKEN_ENV, Config, load_config
 from .engine import Engine
 from .errors import UserError
 from .redact import hide_in_logs
-from .store import STORE_FILE, Store
 
 log = logging.getLogger("citebot")
 
@@ -294,6 +293,8 @@ def _line_editing(history: Path) -> None:
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:
+    from . import evaluate  # here, as the store in _feedback: a one-shot `ask` should not wait for their imports
+
     questions = evaluate.load_questions(args.file)
     engine = _engine(config)
     report = evaluate.run(questions, lambda question, chat: engine.ask(question, chat=chat), args.one_chat)
@@ -307,6 +308,8 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 def _feedback(args: argparse.Namespace, config: Config) -> int:
     if args.n < 1:
         raise UserError(f"-n must be at least 1 (got {args.n})")
+    from .store import STORE_FILE, Store
+
     if not (config.data / STORE_FILE).is_file():
         asked: list[tuple[str, bool]] = []
         votes: list[tuple[str, str, int, int]] = []

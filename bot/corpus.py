@@ -25,7 +25,6 @@ from __future__ import annotations
 import codecs
 import io
 import logging
-import multiprocessing
 import os
 import re
 import signal
@@ -35,7 +34,6 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -47,6 +45,9 @@ from .logs import Progress
 from .structure import Mark, Structured, StructuredText
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
     from pypdf import PdfReader
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -241,7 +242,7 @@ class Reader:
 
     def __init__(self, limits: ReadingLimits = ReadingLimits()) -> None:
         self.limits = limits
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: BaseProcess | None = None
         self._connection: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -273,6 +274,8 @@ class Reader:
 
     def _read_apart(self, file: CorpusFile) -> Document:
         if self._process is None:
+            import multiprocessing  # only for a large file or a PDF: answering from a saved index needs none of it
+
             # spawn, not fork: the bot reindexes from a thread, and a fork could copy another thread's lock
             context = multiprocessing.get_context("spawn")
             parent, child = context.Pipe()

@@ -14,10 +14,10 @@ import functools
 import gzip
 import json
 import math
-import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import spellchecker
 from spellchecker import SpellChecker
 
@@ -68,8 +68,26 @@ def _english_counts() -> tuple[list[str], int]:
     sorted by word, so a word is found by bisection) and the sum of its counts. Reading the file
     takes a quarter of the time SpellChecker takes to load it, and a one-shot `citebot ask` waits
     for it."""
-    text = gzip.decompress((_LISTS / "en.json.gz").read_bytes()).decode("utf-8")
-    return text.split("\n")[1:-1], sum(map(int, re.findall(r'": (\d+)', text)))
+    listed = gzip.decompress((_LISTS / "en.json.gz").read_bytes())
+    return listed.decode("utf-8").split("\n")[1:-1], _sum_of_line_end_numbers(listed)
+
+
+def _sum_of_line_end_numbers(text: bytes) -> int:
+    """The sum of the numbers that end the lines (before a comma or not): read from the end of every
+    line at once, a digit place at a time, with NumPy, as a regex and int() over the 300,000 counts
+    of the English list take ten times longer (40 ms of every start)."""
+    chars = np.frombuffer(text, dtype=np.uint8)
+    line_ends = np.flatnonzero(chars == ord("\n"))
+    last_digits = line_ends - 1 - (chars[line_ends - 1] == ord(","))
+    in_number = np.ones(len(last_digits), dtype=bool)
+    total, place = 0, 1
+    while in_number.any():
+        digits = chars[np.maximum(last_digits, 0)].astype(np.int64) - ord("0")
+        in_number &= (last_digits >= 0) & (digits >= 0) & (digits <= 9)
+        total += int(digits[in_number].sum()) * place
+        last_digits -= 1
+        place *= 10
+    return total
 
 
 @functools.cache

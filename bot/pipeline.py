@@ -13,11 +13,9 @@ see bot.language).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from array import array
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +106,9 @@ def chunk_and_encode(
     batches = list(_batches(list(zip(documents, languages, strict=True)), batch_chars))
     spans, parts = [], []
     vocabularies: dict[int, list[str]] = {}  # each worker's terms, in its own numbering
+    import multiprocessing  # a large build only: answering from a saved index should not wait for these imports
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(aliases,)) as pool:
         jobs = [[(d.doc_id, d.text, d.marks, d.title, language) for d, language in batch] for batch in batches]

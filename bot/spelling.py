@@ -21,10 +21,8 @@ from __future__ import annotations
 import re
 import weakref
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
-
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 from . import everyday
 from .index import Index
@@ -104,7 +102,7 @@ def _is_word(written: str, folded: str, language: str) -> bool:
 
 def _misspelt_stopword(word: str, language: str) -> bool:
     """ "whre", "wich": a question word mistyped; it is not searched, so leave it as it is."""
-    return process.extractOne(word, stopwords(language), scorer=OSA.distance, score_cutoff=1) is not None
+    return bool(_within_edits(word, stopwords(language), 1, limit=1))
 
 
 def _known(word: str, index: Index, analyzer: Analyzer) -> bool:
@@ -120,9 +118,19 @@ def _words_of(index: Index, language: str) -> _CorpusWords:
 
 def _nearest(word: str, corpus: _CorpusWords) -> str | None:
     allowed = 1 if len(word) <= 7 else 2
-    matches = process.extract(word, corpus.choices, scorer=OSA.distance, score_cutoff=allowed, limit=_CANDIDATES)
+    matches = _within_edits(word, corpus.choices, allowed, limit=_CANDIDATES)
     # A typo keeps the word's first letter: "pyproject" is another name, not a slip for "myproject".
     matches = [match for match in matches if match[0][0] == word[0]]
     if not matches:
         return None
     return min(matches, key=lambda match: (match[1], -corpus.counts[match[0]], match[0]))[0]
+
+
+def _within_edits(word: str, choices: Collection[str], edits: int, limit: int) -> list[tuple[str, int]]:
+    """The choices at most `edits` slips from the word, nearest first, with their distance. rapidfuzz is
+    imported here, as most questions need no correction and a one-shot `citebot ask` would wait for it."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    matches = process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits, limit=limit)
+    return [(choice, distance) for choice, distance, _ in matches]

@@ -11,6 +11,9 @@ again and again.
 
 It speaks plain HTTP: Telegram posts to an https:// URL, so a TLS reverse proxy sits in front. It
 also answers GET /health and /metrics (bot.metrics), for the operator: the proxy need not pass them on.
+It listens before the index is loaded, so that /health says 503 meanwhile rather than nothing
+answering; an update posted before the bot has started (a webhook left registered by an earlier run)
+is refused with 503, which Telegram sends again later, not taken and lost if the start fails.
 """
 
 from __future__ import annotations
@@ -59,6 +62,12 @@ class WebhookServer:
         self._server: tornado.httpserver.HTTPServer | None = None
 
     async def start(self) -> None:
+        self.listen()
+        await self.register()
+
+    def listen(self) -> None:
+        """Serve the webhook's path (and /health and /metrics) from now on; updates are refused with
+        503 until the Application is running."""
         settings = self.settings
         if not _loopback(settings.listen):
             log.warning(
@@ -86,6 +95,10 @@ class WebhookServer:
             raise UserError(
                 f"telegram.webhook: cannot listen on {settings.listen}:{settings.port}: {error.strerror or error}"
             ) from None
+
+    async def register(self) -> None:
+        """Tell Telegram to post updates to telegram.webhook.url (once the bot can take them)."""
+        settings = self.settings
         try:
             await self.application.bot.set_webhook(
                 settings.url, secret_token=self.secret, allowed_updates=list(ALLOWED_UPDATES)
@@ -135,6 +148,8 @@ class _UpdateHandler(tornado.web.RequestHandler):
         length = self.request.headers.get("Content-Length", "0")
         if not length.isdigit() or int(length) > MAX_BODY:
             self._refuse(413, f"body of {length[:20]} bytes")
+        if not self.inbox.application.running:
+            self._refuse(503, "the bot is still starting")
         self.request.connection.set_max_body_size(MAX_BODY)
 
     def data_received(self, chunk: bytes) -> None:

@@ -126,6 +126,7 @@ class FakeBotApi:
         self._failures: dict[str, list[ApiError]] = {}
         self._failing: tuple[float, int, frozenset[str] | None] = (0.0, 0, None)  # until, status, methods
         self._slow: dict[str, list[float]] = {}  # method -> delays of its next answers
+        self._held: dict[str, tuple[int, threading.Event]] = {}  # method -> (calls let through, release)
         self._after_updates: list[Callable[[], None]] = []
         self._server: _Server | None = None
         self._listening_again: threading.Timer | None = None
@@ -156,6 +157,9 @@ class FakeBotApi:
             self._stopping = True
             self._lock.notify_all()  # release pending long polls
             timer, self._listening_again = self._listening_again, None
+            held = [release for _, release in self._held.values()]
+        for release in held:  # no server thread left waiting
+            release.set()
         if timer is not None:
             timer.cancel()
         self._close_server()
@@ -341,6 +345,14 @@ class FakeBotApi:
         with self._lock:
             self._slow.setdefault(method.lower(), []).extend([seconds] * times)
 
+    def hold(self, method: str, *, after: int = 0) -> threading.Event:
+        """Keep the calls of `method` after its next `after` waiting, unanswered and not carried out,
+        until the returned event is set: the bot is stuck at that call for as long as a test needs."""
+        release = threading.Event()
+        with self._lock:
+            self._held[method.lower()] = (after, release)
+        return release
+
     def after_updates(self, fault: Callable[[], None]) -> None:
         """Run `fault` (e.g. `lambda: api.refuse_for(3)`) just after the next getUpdates answer that
         carries updates has been sent: the bot has its updates and meets the fault when it replies."""
@@ -414,6 +426,12 @@ class FakeBotApi:
     ) -> tuple[int, dict | str]:
         """Answer one Bot API request and record it; returns (HTTP status, JSON body or an HTML page)."""
         call = Call(method, params, files, environment)
+        with self._lock:
+            let_through, release = self._held.get(method.lower(), (0, None))
+            if release is not None and let_through:
+                self._held[method.lower()] = (let_through - 1, release)
+        if release is not None and not let_through:
+            release.wait()
         with self._lock:
             until, status, methods = self._failing
             failing = time.monotonic() < until and (methods is None or method.lower() in methods)

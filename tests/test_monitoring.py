@@ -108,3 +108,41 @@ async def test_webhook_mode_serves_health_and_metrics_beside_the_webhook(api: Fa
     assert values[("citebot_questions_total", (("outcome", "answered"),))] == 1
     assert values[("citebot_index_documents", ())] == DOCUMENTS
     assert secret not in page.text
+
+
+async def test_webhook_mode_is_not_ready_from_the_moment_it_listens(api: FakeBotApi, tmp_path: Path) -> None:
+    """/health answers 503 while the bot starts (held here at the Application's getMe, before the
+    index is loaded), and an update posted meanwhile is refused with 503, for Telegram to send again."""
+    port = free_port()
+    secret = "s3cret-health"
+    webhook = {"url": "https://bot.example.org/hook", "port": port, "path": "hook", "secret_token": secret}
+    starting = api.hold("getMe", after=1)  # the token check's getMe is answered, the Application's waits
+    process = await start_citebot(write_site(tmp_path, api, webhook=webhook), "run")
+    update = {"update_id": 1, "message": api.message(QUESTION)}
+    try:
+        loading = await health_until(f"http://127.0.0.1:{port}/health", 503)
+        async with httpx.AsyncClient() as client:
+            early = await client.post(
+                f"http://127.0.0.1:{port}/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+            )
+        registered_while_starting = api.sent("setWebhook")
+        starting.set()
+        ready = await health_until(f"http://127.0.0.1:{port}/health", 200)
+        await api.wait_for("setWebhook", timeout=30)
+        async with httpx.AsyncClient() as client:
+            late = await client.post(
+                f"http://127.0.0.1:{port}/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+            )
+        reply = await api.wait_for("sendMessage", chat_id=USER, timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    assert loading == {
+        "status": "not ready",
+        "problems": ["the index is not loaded yet", "the Bot API has not answered"],
+    }
+    assert early.status_code == 503 and not registered_while_starting
+    assert ready == {"status": "ready"}
+    assert late.status_code == 200 and "1991" in text_of(reply)
+    assert len(api.sent("sendMessage", chat_id=USER)) == 1  # the refused update was not taken

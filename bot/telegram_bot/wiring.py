@@ -139,24 +139,29 @@ def run(config: Config, notify: Notify) -> int:
 
 
 async def _serve_webhook(application: Application, config: Config) -> None:
-    """What run_polling does, with citebot's WebhookServer taking the updates: start, serve until
-    SIGINT or SIGTERM, stop (post_init, post_stop and post_shutdown included)."""
+    """What run_polling does, with citebot's WebhookServer taking the updates: listen (/health says
+    503 while the index loads), start, register the webhook, serve until SIGINT or SIGTERM, stop
+    (post_init, post_stop and post_shutdown included)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    async with application:
-        await application.post_init(application)
-        await application.start()
-        server = WebhookServer(application, config.telegram.webhook, application.bot_data["metrics"])
-        try:
-            await server.start()
-            await stopping.wait()
-        finally:
-            await server.stop()
-            await application.stop()
-            await application.post_stop(application)
-    await application.post_shutdown(application)
+    server = WebhookServer(application, config.telegram.webhook, application.bot_data["metrics"])
+    server.listen()
+    try:
+        async with application:
+            await application.post_init(application)
+            await application.start()
+            try:
+                await server.register()
+                await stopping.wait()
+            finally:
+                await server.stop()
+                await application.stop()
+                await application.post_stop(application)
+        await application.post_shutdown(application)
+    finally:
+        await server.stop()  # when the start failed; stopped already otherwise
 
 
 async def _check_token(settings: TelegramSettings) -> None:
