@@ -313,18 +313,21 @@ LIGHTHOUSE = """Der Leuchtturm von Veltria
 Der Leuchtturm wurde von der Ingenieurin Odile Marchetti gebaut. Der Leuchtturm wurde 1871 gebaut."""
 
 
-@pytest.fixture(scope="module")
-def lighthouse():
-    documents = [Document(doc_id="leuchtturm.txt", title="Leuchtturm", text=LIGHTHOUSE, path=Path("leuchtturm.txt"))]
-    chunking = ChunkingSettings()
+def one_document_index(text: str, analyzer: Analyzer):
+    documents = [Document(doc_id="doc.txt", title=text.split("\n")[0], text=text, path=Path("doc.txt"))]
     return index_module.build(
         documents,
-        [chunk(d.doc_id, d.text, chunking) for d in documents],
-        ANALYZER,
+        [chunk(d.doc_id, d.text, ChunkingSettings()) for d in documents],
+        analyzer,
         SearchSettings(),
         settings_fingerprint="test",
         corpus_fingerprint="test",
     )
+
+
+@pytest.fixture(scope="module")
+def lighthouse():
+    return one_document_index(LIGHTHOUSE, ANALYZER)
 
 
 def test_a_german_when_question_is_answered_by_the_sentence_with_a_date(lighthouse) -> None:
@@ -341,18 +344,10 @@ def test_in_an_unknown_language_the_sentence_holding_most_of_the_question_answer
 
 
 def test_a_german_everyday_word_the_documents_lack_weighs_little_as_an_english_one_does() -> None:
-    """ "eigentlich" is how the question is put, not what it asks about; "Zeppelin" is a subject the
+    """ "damals" is how the question is put, not what it asks about; "Zeppelin" is a subject the
     documents lack. Their weights are told apart by German's everyday words, as English's are."""
     german = Analyzer((), "de")
-    documents = [Document(doc_id="leuchtturm.txt", title="Leuchtturm", text=LIGHTHOUSE, path=Path("leuchtturm.txt"))]
-    index = index_module.build(
-        documents,
-        [chunk(d.doc_id, d.text, ChunkingSettings()) for d in documents],
-        german,
-        SearchSettings(),
-        settings_fingerprint="test",
-        corpus_fingerprint="test",
-    )
+    index = one_document_index(LIGHTHOUSE, german)
     asked = analyse("Wann wurde der Zeppelin damals gebaut?", index, german, language="de")
     (everyday_term,) = german.tokens("damals")
     (subject_term,) = german.tokens("Zeppelin")
@@ -376,16 +371,7 @@ def test_a_sentence_that_only_points_elsewhere_is_told(language: str, sentence: 
 def test_a_chinese_pair_the_documents_never_use_weighs_little() -> None:
     """ "具是" and "是哪" straddle two words of "工具是哪个": not what the question asks about."""
     chinese = Analyzer((), "zh")
-    text = "软件包工具\n\ndpkg 是最常用的软件包工具。"
-    documents = [Document(doc_id="tools.txt", title="工具", text=text, path=Path("tools.txt"))]
-    index = index_module.build(
-        documents,
-        [chunk(d.doc_id, d.text, ChunkingSettings()) for d in documents],
-        chinese,
-        SearchSettings(),
-        settings_fingerprint="test",
-        corpus_fingerprint="test",
-    )
+    index = one_document_index("软件包工具\n\ndpkg 是最常用的软件包工具。", chinese)
     asked = analyse("常用的 dselect 软件包工具是哪个？", index, chinese, language="zh")
     pairs = [term for term in asked.weights if term not in index.term_ids and term != "dselect"]
     assert pairs  # a Latin word the documents lack keeps its weight, a pair does not
