@@ -15,9 +15,11 @@ language, a question with its own. English is today's pipeline, unchanged.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import Stemmer
 import stop_words
@@ -107,7 +109,7 @@ def words(text: str, language: str = ENGLISH) -> list[str]:
     In other languages than English an apostrophe parts words ("l'installation", "dell'archivio")
     and Chinese and Japanese are cut into terms (see `_cjk_terms`)."""
     if language != ENGLISH:
-        return _words_of_language(text)
+        return _words_of_language(text, language)
     folded = fold(REFERENCE_MARKER.sub(" ", text))
     found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
     if "." not in folded and "_" not in folded and "'" not in folded:
@@ -121,7 +123,7 @@ def words(text: str, language: str = ENGLISH) -> list[str]:
     return result
 
 
-def _words_of_language(text: str) -> list[str]:
+def _words_of_language(text: str, language: str) -> list[str]:
     folded = fold_letters(REFERENCE_MARKER.sub(" ", text)).replace("'", " ")
     if folded.isascii():
         found = _ASCII_WORD.findall(folded)
@@ -129,7 +131,7 @@ def _words_of_language(text: str) -> list[str]:
     result: list[str] = []
     for word in _taken_apart(_WORD.findall(folded)):
         if _CJK.search(word):
-            result.extend(_cjk_terms(word))
+            result.extend(_cjk_terms(word, language))
         else:
             result.append(word)
     return result
@@ -157,19 +159,38 @@ def written_without_spaces(term: str) -> bool:
     return _CJK.search(term) is not None
 
 
-def _cjk_terms(word: str) -> Iterable[str]:
-    """A word with Chinese or Japanese characters as search terms. No dictionary cuts these
-    languages into words as well as overlapping character pairs serve BM25 (most words are two
-    characters; a longer one is the pairs it is made of): a Han run is its pairs (a lone character
-    itself); a katakana run is one loanword (パッケージ); hiragana is grammar (particles, verb
-    endings: の, を, します) and is left out; letters and digits within are words of their own."""
+def _cjk_terms(word: str, language: str) -> Iterable[str]:
+    """A word with Chinese or Japanese characters as search terms. Chinese is cut into its words by
+    jieba, in its search mode (a long word also as the words it is made of: 软件包 is 软件 and 软件包),
+    one-character words left out (most are function words: 的, 是, 吗). Elsewhere (Japanese) a Han run
+    is its overlapping character pairs (most words are two characters; a longer one is the pairs
+    it is made of; a lone character is itself); a katakana run is one loanword (パッケージ); hiragana
+    is grammar (particles, verb endings: の, を, します) and is left out; letters and digits within
+    are words of their own."""
     for han, _hiragana, katakana, other in _SCRIPT_RUN.findall(word):
-        if han:
+        if han and language == "zh":
+            yield from _chinese_words(han)
+        elif han:
             yield from (han[i : i + 2] for i in range(max(len(han) - 1, 1)))
         elif katakana:
             yield katakana
         elif other:
             yield other
+
+
+def _chinese_words(han: str) -> list[str]:
+    if len(han) == 1:
+        return [han]
+    return [term for term in _jieba().lcut_for_search(han) if len(term) > 1]
+
+
+@functools.cache
+def _jieba() -> Any:
+    """jieba's segmenter, loaded when Chinese is first read (its dictionary takes half a second)."""
+    import jieba  # noqa: PLC0415 — only Chinese documents and questions pay for it
+
+    jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict…" lines
+    return jieba.dt
 
 
 _INITIALISM = re.compile(r"(?:[^\W\d_]\.){2,}")
