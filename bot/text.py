@@ -160,13 +160,17 @@ def written_without_spaces(term: str) -> bool:
 
 
 def _cjk_terms(word: str, language: str) -> Iterable[str]:
-    """A word with Chinese or Japanese characters as search terms. Chinese is cut into its words by
-    jieba, in its search mode (a long word also as the words it is made of: 软件包 is 软件 and 软件包),
-    one-character words left out (most are function words: 的, 是, 吗). Elsewhere (Japanese) a Han run
-    is its overlapping character pairs (most words are two characters; a longer one is the pairs
-    it is made of; a lone character is itself); a katakana run is one loanword (パッケージ); hiragana
-    is grammar (particles, verb endings: の, を, します) and is left out; letters and digits within
+    """A word with Chinese or Japanese characters as search terms, cut by the language's segmenter:
+    Chinese by jieba, in its search mode (a long word also as the words it is made of: 软件包 is 软件
+    and 软件包), one-character words left out (most are function words: 的, 是, 吗); Japanese by
+    MeCab (fugashi, with UniDic), each word in its dictionary form (使って → 使う) and only the
+    words with kanji or katakana (hiragana alone is grammar: particles, endings, する). Text in
+    neither (a Japanese word read as Chinese's, say) is its Han runs' overlapping character pairs
+    (most words are two characters) and its katakana runs (パッケージ). Letters and digits within
     are words of their own."""
+    if language == "ja":
+        yield from _japanese_words(word)
+        return
     for han, _hiragana, katakana, other in _SCRIPT_RUN.findall(word):
         if han and language == "zh":
             yield from _chinese_words(han)
@@ -176,6 +180,29 @@ def _cjk_terms(word: str, language: str) -> Iterable[str]:
             yield katakana
         elif other:
             yield other
+
+
+_KANJI_OR_KATAKANA = re.compile(f"[{_HAN}{_KATAKANA}]")
+_LATIN_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def _japanese_words(run: str) -> list[str]:
+    terms = []
+    for word in _mecab()(run):
+        base = word.feature.orthBase or word.surface
+        if _KANJI_OR_KATAKANA.search(base):
+            terms.append(base)
+        elif not _CJK.search(word.surface) and _LATIN_OR_DIGIT.search(word.surface):
+            terms.append(word.surface)
+    return terms
+
+
+@functools.cache
+def _mecab() -> Any:
+    """MeCab with UniDic (fugashi, unidic-lite), loaded when Japanese is first read."""
+    import fugashi  # noqa: PLC0415 — only Japanese documents and questions pay for it
+
+    return fugashi.Tagger()
 
 
 def _chinese_words(han: str) -> list[str]:

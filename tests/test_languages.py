@@ -71,10 +71,15 @@ def test_an_apostrophe_parts_words_in_other_languages() -> None:
     assert Analyzer(language="fr").tokens("l'installation") == Analyzer(language="fr").tokens("installation")
 
 
-def test_chinese_is_cut_into_words_and_japanese_kanji_into_overlapping_pairs() -> None:
+def test_chinese_and_japanese_are_cut_into_words() -> None:
     analyzer = Analyzer(language="zh")
     assert analyzer.tokens("安装软件包") == ["安装", "软件", "软件包"]  # jieba's search mode: 软件包 and its 软件
-    assert Analyzer(language="ja").tokens("安装软件包") == ["安装", "装软", "软件", "件包"]
+    # MeCab: words in their dictionary form (使って → 使う), hiragana's grammar (を, する) left out
+    assert Analyzer(language="ja").tokens("パッケージを使ってインストールする") == [
+        "パッケージ",
+        "使う",
+        "インストール",
+    ]
     assert set(analyzer.tokens("如何安装软件包？")) >= set(analyzer.tokens("软件包"))  # a question finds the text
     assert analyzer.tokens("在Debian的apt") == ["debian", "apt"]  # 在, 的 are stopwords; Latin words stay words
 
