@@ -131,7 +131,8 @@ def _words_of_language(text: str, language: str) -> list[str]:
     result: list[str] = []
     for word in _taken_apart(_WORD.findall(folded)):
         if _CJK.search(word):
-            result.extend(_cjk_terms(word, language))
+            if "." not in word and "_" not in word:  # a joined word's parts come on their own
+                result.extend(_cjk_terms(word, language))
         else:
             result.append(word)
     return result

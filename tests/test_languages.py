@@ -289,3 +289,10 @@ def test_chat_contractions_and_fillers_are_stopwords_as_in_english() -> None:
     )
     assert {"nen", "nem", "gibts"} <= stopwords("de")
     assert "щас" in stopwords("ru") and "stp" in stopwords("fr")
+
+
+def test_a_chinese_or_japanese_run_joined_by_a_dot_is_cut_once() -> None:
+    """ "ダウンロードした.debファイル" is one word to the pattern that keeps identifiers whole; its
+    parts are cut, and the whole is not cut again (which would count every term twice)."""
+    assert Analyzer(language="ja").tokens("ダウンロードした.debファイル") == ["ダウンロード", "deb", "ファイル"]
+    assert Analyzer(language="zh").tokens("下载的.deb文件") == ["下载", "deb", "文件"]
