@@ -106,6 +106,7 @@ class Language:
     sentences: Sentences
 
 
+@functools.cache  # asked for every sentence judged: the tag is read once
 def of(code: str) -> Language:
     """The data of the language with this ISO 639-1 code, or of a tag's primary language ("pt-BR",
     "zh_Hans"); `NEUTRAL` if it has no file."""

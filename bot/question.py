@@ -168,7 +168,7 @@ def analyse(
         searched = defined
     query = terms_of(searched, index, analyzer)
     earlier = [term for term in dict.fromkeys(terms_of(context, index, analyzer)) if term not in query]
-    usual = _everyday_factors(f"{searched}\n{context}", index, analyzer, weighing)
+    usual = _everyday_factors(f"{searched}\n{context}", query + earlier, index, analyzer, weighing)
     weights = _term_weights(query, index, usual) | {  # squared IDFs: half the IDF is a quarter of the weight
         term: weight * weighing.context**2 for term, weight in _term_weights(earlier, index, usual).items()
     }
@@ -217,7 +217,9 @@ def _term_weights(query: list[str], index: Index, everyday: dict[str, float]) ->
     }
 
 
-def _everyday_factors(text: str, index: Index, analyzer: Analyzer, weighing: Weighing) -> dict[str, float]:
+def _everyday_factors(
+    text: str, terms: list[str], index: Index, analyzer: Analyzer, weighing: Weighing
+) -> dict[str, float]:
     """How much less than its IDF says the text's everyday words weigh. An everyday word the
     documents never use ("What keeps the ties moving forward?", "How did they get along back
     then?") is how the question is put more than what it is about — unlike "weather" or
@@ -226,7 +228,7 @@ def _everyday_factors(text: str, index: Index, analyzer: Analyzer, weighing: Wei
     corpus one use makes it look rare. In Chinese and Japanese a term the documents never
     use is most often how the question is put (`Weighing.unseen_pair`)."""
     factors: dict[str, float] = {}
-    for term in terms_of(text, index, analyzer):
+    for term in terms:  # the text's, already worked out
         if term not in index.term_ids and written_without_spaces(term):
             factors[term] = weighing.unseen_pair
     for word in dict.fromkeys(words(text, analyzer.language)):
