@@ -128,6 +128,8 @@ class FakeBotApi:
         self._slow: dict[str, list[float]] = {}  # method -> delays of its next answers
         self._held: dict[str, tuple[int, threading.Event]] = {}  # method -> (calls let through, release)
         self._after_updates: list[Callable[[], None]] = []
+        self._faults_started = threading.Event()  # cleared while updates are out and their faults not yet on
+        self._faults_started.set()
         self._server: _Server | None = None
         self._listening_again: threading.Timer | None = None
         self._port = 0
@@ -355,7 +357,8 @@ class FakeBotApi:
 
     def after_updates(self, fault: Callable[[], None]) -> None:
         """Run `fault` (e.g. `lambda: api.refuse_for(3)`) just after the next getUpdates answer that
-        carries updates has been sent: the bot has its updates and meets the fault when it replies."""
+        carries updates has been sent: the bot has its updates and meets the fault when it replies (a
+        call that arrives before the fault has started waits for it)."""
         with self._lock:
             self._after_updates.append(fault)
 
@@ -426,6 +429,7 @@ class FakeBotApi:
     ) -> tuple[int, dict | str]:
         """Answer one Bot API request and record it; returns (HTTP status, JSON body or an HTML page)."""
         call = Call(method, params, files, environment)
+        self._faults_started.wait(timeout=5)  # a call made once the updates are in meets their fault
         with self._lock:
             let_through, release = self._held.get(method.lower(), (0, None))
             if release is not None and let_through:
@@ -452,6 +456,8 @@ class FakeBotApi:
                 if failures := self._failures.get(method.lower()):
                     raise failures.pop(0)
                 call.result = copy.deepcopy(handler(params, files))
+                if method.lower() == "getupdates" and call.result and self._after_updates:
+                    self._faults_started.clear()
             status, body = 200, {"ok": True, "result": call.result}
         except ApiError as error:
             call.error_code = error.status
@@ -469,6 +475,7 @@ class FakeBotApi:
             faults, self._after_updates = self._after_updates, []
         for fault in faults:
             fault()
+        self._faults_started.set()
 
     def _file_content(self, token: str, file_path: str) -> bytes | None:
         with self._lock:
