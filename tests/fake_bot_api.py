@@ -473,9 +473,11 @@ class FakeBotApi:
             return
         with self._lock:
             faults, self._after_updates = self._after_updates, []
-        for fault in faults:
-            fault()
-        self._faults_started.set()
+        try:
+            for fault in faults:
+                fault()
+        finally:  # a fault that fails still lets the waiting calls through
+            self._faults_started.set()
 
     def _file_content(self, token: str, file_path: str) -> bytes | None:
         with self._lock:
